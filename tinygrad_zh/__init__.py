@@ -1,0 +1,26 @@
+"""tinygrad_zh：从零实现、可以读懂的深度学习框架（NumPy / CuPy 后端，反向自动求导）。
+
+The public API is re-exported here, PyTorch-style: ``tg.Tensor``, factories, ``tg.no_grad``,
+``tg.gradcheck``, and the sub-packages ``tg.nn``, ``tg.optim``, ``tg.data``.
+"""
+from .backend import (bool_, cuda_available, float16, float32, float64, int32, int64, uint8)
+from .autograd import Function, enable_grad, is_grad_enabled, no_grad
+from .tensor import Tensor, cat, maximum, minimum, stack, where
+from .factories import (arange, eye, full, full_like, linspace, ones, ones_like, rand, randint, randn,
+                        randperm, tensor, zeros, zeros_like)
+from .random import manual_seed
+from .testing.gradcheck import gradcheck
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # sub-packages are imported lazily so that `import tinygrad_zh` stays light
+    import importlib
+    if name in ("nn", "optim", "data", "testing", "viz", "io", "cuda", "distributed"):
+        return importlib.import_module(f".{name}", __name__)
+    if name in ("save", "load"):
+        return getattr(importlib.import_module(".io", __name__), name)
+    if name == "trace":
+        return importlib.import_module(".viz", __name__).trace
+    raise AttributeError(f"module 'tinygrad_zh' has no attribute {name!r}")

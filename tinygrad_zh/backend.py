@@ -1,0 +1,107 @@
+"""后端：一个设备对应一个数组模块（NumPy 或 CuPy），以及 dtype 规则。
+
+Backend: the one place that decides NumPy (``device="cpu"``) or CuPy (``device="cuda"``).
+Ops call ``get_xp(device)`` (or ``array_module(arr)``) and are written once for both.
+CuPy is optional: importing it is attempted lazily, and asking for ``cuda`` without it raises a
+clear error that says how to install the GPU extra.
+"""
+import numpy as np
+
+float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
+int32, int64, uint8, bool_ = np.dtype("int32"), np.dtype("int64"), np.dtype("uint8"), np.dtype("bool")
+
+DEFAULT_FLOAT = float32
+DEVICES = ("cpu", "cuda")
+
+_cupy = None          # the cupy module once imported successfully
+_cupy_error = None    # why it could not be used
+
+
+def _load_cupy():
+    global _cupy, _cupy_error
+    if _cupy is None and _cupy_error is None:
+        try:
+            import cupy
+            if cupy.cuda.runtime.getDeviceCount() < 1:
+                raise RuntimeError("no CUDA device found")
+            _cupy = cupy
+        except Exception as e:  # ImportError, CUDARuntimeError, ...
+            _cupy_error = f"{type(e).__name__}: {e}"
+    return _cupy
+
+
+def cuda_available():
+    """True when CuPy imports and sees at least one GPU."""
+    return _load_cupy() is not None
+
+
+def require_cuda():
+    """Return the cupy module or raise a RuntimeError telling how to get one."""
+    cp = _load_cupy()
+    if cp is None:
+        raise RuntimeError(
+            "device 'cuda' is not available: " + str(_cupy_error) +
+            ". Install the GPU extra (pip install 'tinygrad_zh[cuda]', i.e. a cupy-cudaXXx build "
+            "matching your CUDA) and run on a machine with an NVIDIA GPU.")
+    return cp
+
+
+def normalize_device(device):
+    """'cpu', 'cuda', 'cuda:0' -> 'cpu' / 'cuda'. Raises on anything else."""
+    if device is None:
+        return "cpu"
+    d = str(device).lower()
+    if d.startswith("cuda"):
+        return "cuda"
+    if d == "cpu":
+        return "cpu"
+    raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+
+
+def get_xp(device):
+    """数组模块：cpu -> numpy, cuda -> cupy."""
+    return np if device == "cpu" else require_cuda()
+
+
+def array_module(arr):
+    """The module (numpy or cupy) an array belongs to."""
+    return np if isinstance(arr, np.ndarray) or np.isscalar(arr) else require_cuda()
+
+
+def device_of(arr):
+    """'cpu' for NumPy arrays, 'cuda' for CuPy arrays."""
+    if isinstance(arr, (np.ndarray, np.generic)):
+        return "cpu"
+    if _cupy is not None and isinstance(arr, _cupy.ndarray):
+        return "cuda"
+    mod = type(arr).__module__
+    if mod.startswith("cupy"):
+        return "cuda"
+    return "cpu"
+
+
+def to_device(arr, device):
+    """Copy an array to ``device`` (no copy when it is already there)."""
+    src = device_of(arr)
+    if src == device:
+        return arr
+    if device == "cuda":
+        return require_cuda().asarray(arr)
+    return arr.get()  # cupy -> numpy
+
+
+def normalize_dtype(dtype):
+    """Accept 'float64', np.float64, tg.float64, torch-like names -> np.dtype (or None)."""
+    if dtype is None:
+        return None
+    if isinstance(dtype, str):
+        dtype = {"float": "float32", "double": "float64", "half": "float16", "long": "int64",
+                 "int": "int32", "bool": "bool"}.get(dtype, dtype)
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}: expected e.g. 'float32', 'float64', 'int64'") from None
+
+
+def is_float(dtype):
+    return dtype.kind == "f"

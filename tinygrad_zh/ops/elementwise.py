@@ -1,0 +1,306 @@
+"""逐元素运算：加减乘除、幂、exp/log、激活函数……以及它们的导数。
+
+Every class is one op: ``forward`` on raw arrays, ``backward`` returns one gradient per input.
+Binary ops broadcast; their backward calls ``unbroadcast`` to sum the gradient back to each
+input's shape (see docs/02 广播与反向传播中的求和).
+"""
+import math
+
+from ..autograd import Function
+from ..backend import array_module
+
+
+def unbroadcast(grad, shape):
+    """把广播后的梯度求和回原来的形状。
+
+    广播把一个元素复制到了多个位置，复制出来的每一份都对 loss 有贡献，
+    所以该元素的梯度 = 这些位置上梯度之和：前面补出来的维度整个求和，长度为 1 的维度 keepdims 求和。
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape)
+                                       if n == 1 and grad.shape[i + extra] != 1)
+    g = grad.sum(axis=axes, keepdims=True) if axes else grad
+    return g.reshape(shape)
+
+
+class _Binary(Function):
+    """Base for broadcasting binary ops: a clear error names both shapes."""
+
+    def forward(self, a, b):
+        self.a_shape, self.b_shape = a.shape, b.shape
+        try:
+            return self.compute(a, b)
+        except ValueError:
+            raise ValueError(f"{type(self).__name__.lower()}: cannot broadcast shapes {a.shape} and "
+                             f"{b.shape} (trailing dimensions must be equal or 1)") from None
+
+
+class Add(_Binary):
+    compute = staticmethod(lambda a, b: a + b)
+
+    def backward(self, g):
+        """z = a + b:  ∂z/∂a = 1, ∂z/∂b = 1 —— 梯度原样传给两个输入（再按广播求和）。"""
+        return unbroadcast(g, self.a_shape), unbroadcast(g, self.b_shape)
+
+
+class Sub(_Binary):
+    compute = staticmethod(lambda a, b: a - b)
+
+    def backward(self, g):
+        """z = a - b:  ∂z/∂a = 1, ∂z/∂b = -1 —— 减数拿到的是负梯度。"""
+        gb = -unbroadcast(g, self.b_shape) if self.needs_input_grad[1] else None
+        return unbroadcast(g, self.a_shape), gb
+
+
+class Mul(_Binary):
+    def compute(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        """z = a·b:  ∂z/∂a = b, ∂z/∂b = a —— 每个因子的梯度是上游梯度乘以"另一个"因子。"""
+        ga = unbroadcast(g * self.b, self.a_shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(g * self.a, self.b_shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(_Binary):
+    def compute(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, g):
+        """z = a / b:  ∂z/∂a = 1/b, ∂z/∂b = -a/b² —— 分母越小，梯度越大。"""
+        ga = unbroadcast(g / self.b, self.a_shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(-g * self.a / (self.b * self.b), self.b_shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(_Binary):
+    def compute(self, a, b):
+        self.a, self.b = a, b
+        self.out = a ** b
+        return self.out
+
+    def backward(self, g):
+        """z = a^b:  ∂z/∂a = b·a^(b-1), ∂z/∂b = a^b·ln a —— 底数按幂函数求导，指数按指数函数求导。"""
+        xp = array_module(g)
+        ga = unbroadcast(g * self.b * self.a ** (self.b - 1), self.a_shape) if self.needs_input_grad[0] else None
+        gb = None
+        if self.needs_input_grad[1]:
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                loga = xp.where(self.a > 0, xp.log(xp.where(self.a > 0, self.a, 1)), 0).astype(g.dtype)
+            gb = unbroadcast(g * self.out * loga, self.b_shape)
+        return ga, gb
+
+
+class PowScalar(Function):
+    def forward(self, a, p):
+        self.a, self.p = a, p
+        return a ** a.dtype.type(p) if a.dtype.kind == "f" else a ** p
+
+    def backward(self, g):
+        """z = a^p（p 为常数）:  ∂z/∂a = p·a^(p-1) —— 幂函数求导法则。"""
+        p = self.p
+        if p == 2:
+            return g * (2 * self.a)
+        return g * (p * self.a ** (p - 1))
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        """z = -a:  ∂z/∂a = -1 —— 梯度取反。"""
+        return -g
+
+
+class Exp(Function):
+    def forward(self, a):
+        self.out = array_module(a).exp(a)
+        return self.out
+
+    def backward(self, g):
+        """z = eˣ:  ∂z/∂x = eˣ = z —— 指数函数的导数是它自己，直接复用前向输出。"""
+        return g * self.out
+
+
+class Log(Function):
+    def forward(self, a):
+        self.a = a
+        return array_module(a).log(a)
+
+    def backward(self, g):
+        """z = ln x:  ∂z/∂x = 1/x —— x 越接近 0，梯度越大。"""
+        return g / self.a
+
+
+class Sqrt(Function):
+    def forward(self, a):
+        self.out = array_module(a).sqrt(a)
+        return self.out
+
+    def backward(self, g):
+        """z = √x:  ∂z/∂x = 1/(2√x) = 1/(2z) —— 复用前向输出。"""
+        return g / (2 * self.out)
+
+
+class Abs(Function):
+    def forward(self, a):
+        self.a = a
+        return array_module(a).abs(a)
+
+    def backward(self, g):
+        """z = |x|:  ∂z/∂x = sign(x)（x=0 处取 0，与 PyTorch 一致）—— 正数梯度不变，负数梯度取反。"""
+        return g * array_module(g).sign(self.a)
+
+
+class Tanh(Function):
+    def forward(self, a):
+        self.out = array_module(a).tanh(a)
+        return self.out
+
+    def backward(self, g):
+        """z = tanh x:  ∂z/∂x = 1 - tanh²x = 1 - z² —— 用输出表示导数，不必保存输入。"""
+        return g * (1 - self.out * self.out)
+
+
+def sigmoid_array(a):
+    """σ(x) = (1 + tanh(x/2)) / 2：与 1/(1+e^{-x}) 相等，但对很大的 |x| 不会溢出。"""
+    xp = array_module(a)
+    out = xp.tanh(a * a.dtype.type(0.5))
+    out += 1
+    out *= 0.5
+    return out
+
+
+class Sigmoid(Function):
+    def forward(self, a):
+        self.out = sigmoid_array(a)
+        return self.out
+
+    def backward(self, g):
+        """z = σ(x):  ∂z/∂x = σ(x)(1-σ(x)) = z(1-z) —— 同样只用输出。"""
+        s = self.out
+        return g * s * (1 - s)
+
+
+class ReLU(Function):
+    def forward(self, a):
+        self.out = array_module(a).maximum(a, 0)
+        return self.out
+
+    def backward(self, g):
+        """z = max(x, 0):  ∂z/∂x = 1 (x>0), 0 (x≤0) —— 梯度只从"激活"的位置通过。"""
+        return g * (self.out > 0)
+
+
+class LeakyReLU(Function):
+    def forward(self, a, slope=0.01):
+        self.mask, self.slope = a > 0, slope
+        return array_module(a).where(self.mask, a, a * a.dtype.type(slope))
+
+    def backward(self, g):
+        """z = x (x>0), αx (x≤0):  ∂z/∂x = 1 或 α —— 负半轴留一条小斜率，梯度不会完全消失。"""
+        return array_module(g).where(self.mask, g, g * g.dtype.type(self.slope))
+
+
+class GELU(Function):
+    """GELU(x) = x·Φ(x)，Φ 为标准正态分布函数（精确 erf 形式，与 PyTorch 默认一致）。"""
+
+    def forward(self, a):
+        xp = array_module(a)
+        self.a = a
+        erf = _erf(xp, a / math.sqrt(2))
+        self.cdf = 0.5 * (1 + erf)
+        return a * self.cdf
+
+    def backward(self, g):
+        """z = x·Φ(x):  ∂z/∂x = Φ(x) + x·φ(x)，φ(x) = e^{-x²/2}/√(2π) —— 乘积法则。"""
+        xp = array_module(g)
+        pdf = xp.exp(-0.5 * self.a * self.a) * (1 / math.sqrt(2 * math.pi))
+        return g * (self.cdf + self.a * pdf).astype(g.dtype)
+
+
+def _erf(xp, x):
+    """erf for NumPy without SciPy (Abramowitz-Stegun 7.1.26 refined is not exact enough), so use
+    math.erf vectorised on CPU and cupyx.scipy.special.erf on GPU."""
+    if xp.__name__ == "numpy":
+        import numpy as np
+        return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+    from cupyx.scipy.special import erf
+    return erf(x)
+
+
+class Clamp(Function):
+    def forward(self, a, lo=None, hi=None):
+        xp = array_module(a)
+        self.mask = xp.ones(a.shape, bool)
+        out = a
+        if lo is not None:
+            self.mask &= a >= lo
+            out = xp.maximum(out, a.dtype.type(lo))
+        if hi is not None:
+            self.mask &= a <= hi
+            out = xp.minimum(out, a.dtype.type(hi))
+        return out
+
+    def backward(self, g):
+        """z = clamp(x, lo, hi):  ∂z/∂x = 1（lo ≤ x ≤ hi），否则 0 —— 被截断的位置不传梯度。"""
+        return g * self.mask
+
+
+class Maximum(_Binary):
+    def compute(self, a, b):
+        self.pick_a = a >= b
+        return array_module(a).maximum(a, b)
+
+    def backward(self, g):
+        """z = max(a, b):  梯度流向较大的那个（相等时给 a）—— 像一个开关。"""
+        ga = unbroadcast(g * self.pick_a, self.a_shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(g * ~self.pick_a, self.b_shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Minimum(_Binary):
+    def compute(self, a, b):
+        self.pick_a = a <= b
+        return array_module(a).minimum(a, b)
+
+    def backward(self, g):
+        """z = min(a, b):  梯度流向较小的那个（相等时给 a）。"""
+        ga = unbroadcast(g * self.pick_a, self.a_shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(g * ~self.pick_a, self.b_shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Where(Function):
+    def forward(self, cond, a, b):
+        xp = array_module(a)
+        self.cond, self.a_shape, self.b_shape = cond, a.shape, b.shape
+        try:
+            return xp.where(cond, a, b)
+        except ValueError:
+            raise ValueError(f"where: cannot broadcast condition {cond.shape}, x {a.shape} and "
+                             f"y {b.shape}") from None
+
+    def backward(self, g):
+        """z = cond ? a : b:  ∂z/∂a = cond, ∂z/∂b = 1-cond —— 梯度按条件分给被选中的一方。"""
+        xp = array_module(g)
+        zero = g.dtype.type(0)
+        ga = unbroadcast(xp.where(self.cond, g, zero), self.a_shape) if self.needs_input_grad[1] else None
+        gb = unbroadcast(xp.where(self.cond, zero, g), self.b_shape) if self.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+class Cast(Function):
+    def forward(self, a, dtype):
+        self.src = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, g):
+        """z = x 换一种精度:  ∂z/∂x = 1 —— 梯度换回输入的 dtype 即可。"""
+        return g.astype(self.src)

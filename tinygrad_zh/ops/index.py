@@ -1,0 +1,109 @@
+"""索引运算：x[...]（整数、切片、None、...、整数数组、布尔掩码）与 Embedding 用的按行散加。
+
+Forward is NumPy indexing; backward writes the gradient back to the positions that were read.
+When an integer index repeats (``x[[0, 0]]``) the same element was read twice, so its gradient is
+the **sum** of both upstream gradients: that is a scatter-add, not an assignment.
+"""
+from ..autograd import Function
+from ..backend import array_module
+
+
+def scatter_add_rows(idx, g, n_rows):
+    """out[idx[k]] += g[k]，按行散加（Embedding 反向的热点）。
+
+    Faster than ``np.add.at``: sort the indices, sum runs of equal indices with one
+    ``add.reduceat``, then write each distinct row once."""
+    xp = array_module(g)
+    idx = idx.reshape(-1)
+    g = g.reshape(len(idx), -1)
+    out = xp.zeros((n_rows, g.shape[1]), g.dtype)
+    if len(idx) == 0:
+        return out
+    if xp.__name__ != "numpy":       # CuPy: atomics are fast on the GPU
+        import cupyx
+        cupyx.scatter_add(out, idx, g)
+        return out
+    order = xp.argsort(idx, kind="stable")
+    s = idx[order]
+    starts = xp.flatnonzero(xp.concatenate(([True], s[1:] != s[:-1])))
+    out[s[starts]] = xp.add.reduceat(g[order], starts, axis=0)
+    return out
+
+
+def check_index(key, shape):
+    """Raise a clear error for index arrays of the wrong dtype or out of range."""
+    keys = key if isinstance(key, tuple) else (key,)
+    dim = 0
+    for k in keys:
+        if k is None:
+            continue
+        if k is Ellipsis:        # positions after ... are not tracked; NumPy still checks them
+            dim = None
+            continue
+        if hasattr(k, "dtype"):
+            if k.dtype.kind == "b":
+                dim = None if dim is None else dim + k.ndim
+                continue
+            if k.dtype.kind not in "iu":
+                raise IndexError(f"index: tensors used as indices must be integer or bool, got dtype "
+                                 f"{k.dtype} (use .long() / astype(int64))")
+            if k.size and dim is not None and dim < len(shape):
+                lo, hi = int(k.min()), int(k.max())
+                n = shape[dim]
+                if hi >= n or lo < -n:
+                    bad = hi if hi >= n else lo
+                    raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n} "
+                                     f"(tensor shape {tuple(shape)})")
+        dim = None if dim is None else dim + 1
+
+
+class GetItem(Function):
+    def forward(self, a, key):
+        self.shape, self.key = a.shape, key
+        self.advanced = any(hasattr(k, "dtype") for k in (key if isinstance(key, tuple) else (key,)))
+        if self.advanced:
+            check_index(key, a.shape)
+        try:
+            return a[key]
+        except IndexError as e:
+            raise IndexError(f"index {key!r} is invalid for a tensor of shape {tuple(a.shape)}: {e}") from None
+
+    def backward(self, g):
+        """z = x[idx]:  ∂z/∂x 在被读到的位置为 1 —— 梯度放回原位置；重复下标的梯度要相加（散加）。"""
+        xp = array_module(g)
+        key = self.key
+        if not self.advanced:
+            out = xp.zeros(self.shape, g.dtype)
+            out[key] = g
+            return out
+        if hasattr(key, "dtype") and key.dtype.kind in "iu" and len(self.shape) >= 1:
+            k = key % self.shape[0] if key.size and key.min() < 0 else key
+            return scatter_add_rows(k, g, self.shape[0]).reshape(self.shape)
+        out = xp.zeros(self.shape, g.dtype)
+        if xp.__name__ == "numpy":
+            xp.add.at(out, key, g)
+        else:
+            import cupyx
+            cupyx.scatter_add(out, key, g)
+        return out
+
+
+class Embedding(Function):
+    def forward(self, weight, idx, padding_idx=None):
+        n = weight.shape[0]
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"embedding: indices must be an integer tensor, got dtype {idx.dtype}")
+        if idx.size and (int(idx.max()) >= n or int(idx.min()) < 0):
+            bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
+            raise IndexError(f"embedding: index {bad} is out of range for an embedding table of "
+                             f"{n} rows (weight shape {tuple(weight.shape)})")
+        self.idx, self.n, self.padding_idx = idx, n, padding_idx
+        return weight[idx]
+
+    def backward(self, g):
+        """z = W[idx]:  ∂z/∂W[r] = Σ_{k: idx_k = r} g_k —— 同一个词出现几次，它那一行就累加几次梯度；
+        padding_idx 那一行不更新（梯度为 0）。"""
+        gw = scatter_add_rows(self.idx, g, self.n)
+        if self.padding_idx is not None:
+            gw[self.padding_idx] = 0
+        return gw, None

@@ -1,0 +1,128 @@
+"""归约运算：sum / mean / max / min / logsumexp / var，以及不可导的 argmax。
+
+``axes`` is always a normalised tuple of non-negative ints (``Tensor`` does that); ``keepdim``
+follows PyTorch.  Backward first restores the reduced axes (``_expand_back``) and then
+broadcasts: every input element that fed a sum receives the same upstream gradient.
+"""
+from ..autograd import Function
+from ..backend import array_module
+
+
+def _expand_back(g, in_shape, axes, keepdim):
+    """Insert the reduced axes again (size 1) so that ``g`` broadcasts against the input."""
+    if not keepdim and axes:
+        shape = list(g.shape)
+        for ax in sorted(axes):
+            shape.insert(ax, 1)
+        g = g.reshape(shape)
+    return g
+
+
+class Sum(Function):
+    def forward(self, a, axes, keepdim=False):
+        self.in_shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        return a.sum(axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        """z = Σᵢ xᵢ:  ∂z/∂xᵢ = 1 —— 每个参与求和的元素都拿到同一份上游梯度（广播回去）。"""
+        g = _expand_back(g, self.in_shape, self.axes, self.keepdim)
+        return array_module(g).broadcast_to(g, self.in_shape)
+
+
+class Mean(Function):
+    def forward(self, a, axes, keepdim=False):
+        self.in_shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        n = 1
+        for ax in axes:
+            n *= a.shape[ax]
+        self.n = n
+        return a.mean(axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        """z = (1/n) Σᵢ xᵢ:  ∂z/∂xᵢ = 1/n —— 平均就是求和再乘 1/n。"""
+        g = _expand_back(g, self.in_shape, self.axes, self.keepdim) * g.dtype.type(1.0 / max(self.n, 1))
+        return array_module(g).broadcast_to(g, self.in_shape)
+
+
+class Max(Function):
+    """max over ``axes``; also used for min through ``mode="min"``."""
+
+    def forward(self, a, axes, keepdim=False, mode="max"):
+        xp = array_module(a)
+        self.a, self.axes, self.keepdim = a, axes, keepdim
+        self.out = (a.max if mode == "max" else a.min)(axis=axes, keepdims=True)
+        return self.out if keepdim else self.out.reshape([n for i, n in enumerate(a.shape) if i not in axes])
+
+    def backward(self, g):
+        """z = max(x):  ∂z/∂xᵢ = 1（xᵢ 是最大值），否则 0；并列最大时平分梯度（与 PyTorch 的 amax 相同）。"""
+        g = _expand_back(g, self.a.shape, self.axes, self.keepdim)
+        mask = self.a == self.out
+        count = mask.sum(axis=self.axes, keepdims=True)
+        return g * mask / count.astype(g.dtype)
+
+
+class MaxIndex(Function):
+    """max/min along one dim returning values; the gradient goes to the selected index only."""
+
+    def forward(self, a, dim, keepdim=False, mode="max"):
+        xp = array_module(a)
+        self.shape, self.dim, self.keepdim = a.shape, dim, keepdim
+        idx = (xp.argmax if mode == "max" else xp.argmin)(a, axis=dim)
+        self.idx = xp.expand_dims(idx, dim)
+        vals = xp.take_along_axis(a, self.idx, axis=dim)
+        return vals if keepdim else xp.squeeze(vals, axis=dim)
+
+    def backward(self, g):
+        """z = x[argmax]:  ∂z/∂x 在被选中的下标处为 1，其余为 0 —— 梯度只回到"赢家"那里。"""
+        xp = array_module(g)
+        if not self.keepdim:
+            g = xp.expand_dims(g, self.dim)
+        out = xp.zeros(self.shape, g.dtype)
+        xp.put_along_axis(out, self.idx, g, axis=self.dim)
+        return out
+
+
+class LogSumExp(Function):
+    def forward(self, a, axes, keepdim=False):
+        xp = array_module(a)
+        m = a.max(axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        s = xp.exp(a - m)
+        out = xp.log(s.sum(axis=axes, keepdims=True)) + m
+        self.a, self.out_k, self.axes, self.keepdim = a, out, axes, keepdim
+        return out if keepdim else out.reshape([n for i, n in enumerate(a.shape) if i not in axes])
+
+    def backward(self, g):
+        """z = log Σ eˣⁱ:  ∂z/∂xᵢ = eˣⁱ / Σ eˣʲ = softmax(x)ᵢ —— logsumexp 的梯度正是 softmax。"""
+        g = _expand_back(g, self.a.shape, self.axes, self.keepdim)
+        return g * array_module(g).exp(self.a - self.out_k)
+
+
+class Var(Function):
+    def forward(self, a, axes, correction=1, keepdim=False):
+        n = 1
+        for ax in axes:
+            n *= a.shape[ax]
+        self.centered = a - a.mean(axis=axes, keepdims=True)
+        self.denom = max(n - correction, 0)
+        self.axes, self.keepdim, self.shape = axes, keepdim, a.shape
+        return (self.centered ** 2).sum(axis=axes, keepdims=keepdim) / a.dtype.type(self.denom) \
+            if self.denom else (self.centered ** 2).sum(axis=axes, keepdims=keepdim) * a.dtype.type("nan")
+
+    def backward(self, g):
+        """z = Σ(xᵢ-x̄)² / (n-c):  ∂z/∂xᵢ = 2(xᵢ-x̄)/(n-c) —— x̄ 对 xᵢ 的导数项求和后为 0，所以只剩这一项。"""
+        g = _expand_back(g, self.shape, self.axes, self.keepdim)
+        return g * self.centered * g.dtype.type(2.0 / self.denom if self.denom else float("nan"))
+
+
+class ArgMax(Function):
+    differentiable = False
+
+    def forward(self, a, dim=None, keepdim=False, mode="max"):
+        xp = array_module(a)
+        f = xp.argmax if mode == "max" else xp.argmin
+        if dim is None:
+            out = f(a)
+            return out.reshape([1] * a.ndim) if keepdim else out
+        out = f(a, axis=dim)
+        return xp.expand_dims(out, dim) if keepdim else out

@@ -1,0 +1,84 @@
+"""形状运算：reshape / permute / expand / cat / stack。
+
+These ops move numbers around without changing them, so their backward just moves the
+gradient back: undo the reshape, apply the inverse permutation, sum what was expanded, cut the
+concatenated gradient into pieces.
+"""
+from ..autograd import Function
+from ..backend import array_module
+from .elementwise import unbroadcast
+
+
+class Reshape(Function):
+    def forward(self, a, shape):
+        self.in_shape = a.shape
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {a.shape} ({a.size} elements) "
+                             f"into shape {tuple(shape)}") from None
+
+    def backward(self, g):
+        """z = reshape(x):  元素一一对应，梯度 reshape 回输入形状即可。"""
+        return g.reshape(self.in_shape)
+
+
+class Permute(Function):
+    def forward(self, a, dims):
+        self.dims = dims
+        return a.transpose(dims)
+
+    def backward(self, g):
+        """z = permute(x, p):  梯度做逆置换 p⁻¹ 回到原来的轴顺序。"""
+        inv = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inv[d] = i
+        return g.transpose(inv)
+
+
+class Expand(Function):
+    def forward(self, a, shape):
+        self.in_shape = a.shape
+        return array_module(a).broadcast_to(a, shape)
+
+    def backward(self, g):
+        """z = expand(x):  一个元素被复制到多处，梯度把这些位置求和（同广播）。"""
+        return unbroadcast(g, self.in_shape)
+
+
+class Cat(Function):
+    def forward(self, *arrays, dim=0):
+        xp = array_module(arrays[0])
+        self.dim = dim
+        self.sizes = [a.shape[dim] for a in arrays]
+        try:
+            return xp.concatenate(arrays, axis=dim)
+        except ValueError:
+            raise ValueError(f"cat: tensors must have the same shape except in dim {dim}, got "
+                             f"{[tuple(a.shape) for a in arrays]}") from None
+
+    def backward(self, g):
+        """z = cat(x₁, x₂, …):  梯度沿拼接维切回每一块 —— 谁贡献了哪一段，就拿回哪一段。"""
+        out, start = [], 0
+        idx = [slice(None)] * g.ndim
+        for n in self.sizes:
+            idx[self.dim] = slice(start, start + n)
+            out.append(g[tuple(idx)])
+            start += n
+        return tuple(out)
+
+
+class Stack(Function):
+    def forward(self, *arrays, dim=0):
+        xp = array_module(arrays[0])
+        self.dim = dim
+        try:
+            return xp.stack(arrays, axis=dim)
+        except ValueError:
+            raise ValueError(f"stack: expected tensors of one shape, got "
+                             f"{[tuple(a.shape) for a in arrays]}") from None
+
+    def backward(self, g):
+        """z = stack(x₁, x₂, …):  沿新维取第 i 片就是 xᵢ 的梯度。"""
+        xp = array_module(g)
+        return tuple(xp.take(g, i, axis=self.dim) for i in range(g.shape[self.dim]))

@@ -1,0 +1,86 @@
+"""Softmax、LogSoftmax 与融合的 Softmax + 交叉熵（数值稳定：先减去每行最大值）。
+
+softmax(x)ᵢ = e^{xᵢ-m} / Σⱼ e^{xⱼ-m}, m = maxⱼ xⱼ.  Subtracting m changes nothing mathematically
+but keeps e^{…} ≤ 1, so logits of 1e4 give no inf/nan.
+"""
+from ..autograd import Function
+from ..backend import array_module
+
+
+def log_softmax_array(x, axis):
+    """log softmax on a raw array, stable: (x - m) - log Σ e^{x-m}."""
+    xp = array_module(x)
+    z = x - x.max(axis=axis, keepdims=True)
+    z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+    return z
+
+
+class Softmax(Function):
+    def forward(self, x, dim):
+        xp = array_module(x)
+        e = xp.exp(x - x.max(axis=dim, keepdims=True))
+        e /= e.sum(axis=dim, keepdims=True)
+        self.out, self.dim = e, dim
+        return e
+
+    def backward(self, g):
+        """s = softmax(x):  ∂L/∂xᵢ = sᵢ (gᵢ - Σⱼ gⱼ sⱼ) —— 雅可比矩阵 diag(s) - s sᵀ 乘以 g，不必显式构造。"""
+        s = self.out
+        return s * (g - (g * s).sum(axis=self.dim, keepdims=True))
+
+
+class LogSoftmax(Function):
+    def forward(self, x, dim):
+        self.out, self.dim = log_softmax_array(x, dim), dim
+        return self.out
+
+    def backward(self, g):
+        """z = log softmax(x):  ∂L/∂xᵢ = gᵢ - softmax(x)ᵢ Σⱼ gⱼ —— softmax 由输出 e^z 得到。"""
+        xp = array_module(g)
+        return g - xp.exp(self.out) * g.sum(axis=self.dim, keepdims=True)
+
+
+class SoftmaxCrossEntropy(Function):
+    """交叉熵 = -log softmax(x)[y]，一次算完 log-softmax 与 NLL（class indices, ignore_index, reduction）。
+
+    logits: (N, C); target: (N,) integer class indices."""
+
+    def forward(self, x, target, ignore_index=-100, reduction="mean"):
+        xp = array_module(x)
+        if x.ndim != 2:
+            raise ValueError(f"cross_entropy: expected logits of shape (N, C), got {x.shape} "
+                             "(reshape to (-1, C) first)")
+        if target.dtype.kind not in "iu":
+            raise TypeError(f"cross_entropy: target must hold integer class indices, got dtype {target.dtype}")
+        if target.shape != x.shape[:1]:
+            raise ValueError(f"cross_entropy: target shape {target.shape} does not match logits {x.shape}: "
+                             f"expected ({x.shape[0]},)")
+        n, c = x.shape
+        valid = target != ignore_index
+        safe = xp.where(valid, target, 0)
+        if n and (int(safe.max()) >= c or int(safe.min()) < 0):
+            bad = int(safe.max()) if int(safe.max()) >= c else int(safe.min())
+            raise IndexError(f"cross_entropy: target {bad} is out of range for {c} classes")
+        rows = xp.arange(n)
+        logp = log_softmax_array(x, 1)
+        nll = -logp[rows, safe] * valid
+        count = int(valid.sum()) if reduction == "mean" else 1
+        self.logp, self.safe, self.valid, self.rows = logp, safe, valid, rows
+        self.scale, self.reduction = 1.0 / max(count, 1), reduction
+        if reduction == "none":
+            return nll
+        total = nll.sum()
+        return total * x.dtype.type(self.scale) if reduction == "mean" else total
+
+    def backward(self, g):
+        """L = -log pᵧ, p = softmax(x):  ∂L/∂x = p - onehot(y) —— 预测概率减去真实标签，最简洁的梯度；
+        mean 时再除以有效样本数，被 ignore 的行梯度为 0。"""
+        xp = array_module(g)
+        d = xp.exp(self.logp)
+        d[self.rows, self.safe] -= 1
+        if self.reduction == "none":
+            d *= (g * self.valid)[:, None]
+        else:
+            w = self.valid * (g * g.dtype.type(self.scale))
+            d *= w[:, None].astype(d.dtype)
+        return d, None

@@ -1,0 +1,587 @@
+"""Tensor：数据 (NumPy/CuPy 数组) + 梯度 + 指向产生它的运算节点 (grad_fn)。
+
+Everything here is bookkeeping and operator sugar; the maths of every op lives in ``ops/`` and the
+chain rule in ``autograd.py``.
+"""
+import numbers
+
+import numpy as np
+
+from . import autograd, backend
+from .autograd import Function
+from .backend import normalize_device, normalize_dtype
+from .ops import elementwise as E, reduce as R, shape as S, index as I, matmul as M, softmax as SM
+
+
+def _convert(data, dtype, device):
+    """Python/NumPy/CuPy data -> array on ``device`` with tinygrad_zh's dtype policy."""
+    if isinstance(data, Tensor):
+        data = data.data
+    src = backend.device_of(data) if hasattr(data, "__array_priority__") or hasattr(data, "dtype") else "cpu"
+    xp = backend.get_xp(device)
+    if src != device:
+        data = backend.to_device(data if src == "cpu" and hasattr(data, "dtype") else
+                                 (np.asarray(data) if src == "cpu" else data), device)
+    if dtype is None:
+        arr = xp.asarray(data)
+        if arr.dtype.kind == "f" and arr.dtype != backend.DEFAULT_FLOAT:
+            arr = arr.astype(backend.DEFAULT_FLOAT)   # 浮点默认 float32
+        elif arr.dtype.kind == "c" or arr.dtype.kind == "O":
+            raise TypeError(f"Tensor: unsupported data of dtype {arr.dtype}")
+        return arr
+    return xp.asarray(data, dtype=dtype)
+
+
+def _norm_axes(dim, ndim):
+    """dim=None/int/tuple, negative allowed -> sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"dim {d} is out of range for a tensor with {ndim} dimensions")
+        out.append(d % ndim if ndim else 0)
+    if ndim == 0:
+        return ()
+    return tuple(sorted(set(out)))
+
+
+def _dim1(dim, ndim, op):
+    if not -ndim <= dim < max(ndim, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
+    return dim % max(ndim, 1)
+
+
+class Tensor:
+    """n 维数组 + 自动求导。``Tensor(data, dtype=None, device="cpu", requires_grad=False)``."""
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out_idx", "_retains_grad", "device", "__weakref__")
+    __array_priority__ = 1000    # make ndarray + Tensor call Tensor.__radd__
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        if device is None:
+            device = data.device if isinstance(data, Tensor) else \
+                backend.device_of(data) if hasattr(data, "dtype") else "cpu"
+        device = normalize_device(device)
+        self.data = _convert(data, normalize_dtype(dtype), device)
+        self.device = device
+        self.grad = None
+        self._ctx, self._out_idx, self._retains_grad = None, 0, False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, arr, device, ctx, idx):
+        """Fast constructor used by ops (no conversion)."""
+        t = object.__new__(Tensor)
+        t.data, t.device, t.grad = arr, device, None
+        t._ctx, t._out_idx, t._retains_grad = ctx, idx, False
+        t.requires_grad = ctx is not None
+        return t
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def size_(self):
+        return self.data.size
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self):
+        return int(self.data.size)
+
+    @property
+    def is_leaf(self):
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    @property
+    def _xp(self):
+        return backend.get_xp(self.device)
+
+    @property
+    def T(self):
+        return self.permute(*reversed(range(self.ndim)))
+
+    def requires_grad_(self, flag=True):
+        if flag and self.data.dtype.kind != "f":
+            raise RuntimeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
+        if self._ctx is not None and not flag:
+            raise RuntimeError("requires_grad_(False) only works on leaf tensors; use detach()")
+        self.requires_grad = flag
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` for a non-leaf tensor too (like PyTorch)."""
+        self._retains_grad = True
+        return self
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self):
+        if self.requires_grad:
+            pass  # PyTorch demands detach(); returning the array is harmless here
+        return self.data if self.device == "cpu" else self.data.get()
+
+    def __array__(self, dtype=None, copy=None):
+        if self.device != "cpu":
+            raise TypeError("can't convert a cuda tensor to NumPy implicitly: call .cpu() or .numpy() first")
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one element tensors can be converted to Python scalars, "
+                             f"got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def detach(self):
+        """同一份数据，但从计算图上断开（不再有 grad_fn，不需要梯度）。"""
+        return Tensor._make(self.data, self.device, None, 0)
+
+    def clone(self):
+        return E.Add.apply(self, Tensor._make(self._xp.zeros((), self.dtype), self.device, None, 0)) \
+            if self.requires_grad else Tensor._make(self.data.copy(), self.device, None, 0)
+
+    def to(self, *args, **kwargs):
+        """to(device), to(dtype) or to(device, dtype)."""
+        device, dtype = kwargs.get("device"), kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, str) and (a.startswith("cuda") or a == "cpu"):
+                device = a
+            else:
+                dtype = a
+        out = self
+        if dtype is not None:
+            dt = normalize_dtype(dtype)
+            if dt != out.dtype:
+                out = E.Cast.apply(out, dtype=dt) if out.requires_grad else \
+                    Tensor._make(out.data.astype(dt), out.device, None, 0)
+        if device is not None:
+            device = normalize_device(device)
+            if device != out.device:
+                moved = Tensor._make(backend.to_device(out.data, device), device, None, 0)
+                moved.requires_grad = out.requires_grad and out.is_leaf
+                out = moved
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def float(self):
+        return self.to(backend.float32)
+
+    def double(self):
+        return self.to(backend.float64)
+
+    def long(self):
+        return self.to(backend.int64)
+
+    def int(self):
+        return self.to(backend.int32)
+
+    def bool(self):
+        return self.to(backend.bool_)
+
+    def type(self, dtype):
+        return self.to(dtype)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self):
+        body = np.array2string(self.numpy(), separator=", ", precision=4, threshold=50,
+                               prefix="tensor(")
+        extra = []
+        if self.dtype != backend.DEFAULT_FLOAT and self.dtype.kind == "f" or self.dtype.kind != "f":
+            extra.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extra.append(f"device='{self.device}'")
+        if self._ctx is not None:
+            extra.append(f"grad_fn=<{type(self._ctx).__name__}Backward>")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is ambiguous")
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError("only integer tensors can be used as an index")
+        return int(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    # ------------------------------------------------------------------ autograd
+    def backward(self, gradient=None, retain_graph=False):
+        """反向传播：计算 self 对所有叶子张量的梯度并累加到它们的 ``.grad``。"""
+        autograd.backward(self, gradient, retain_graph)
+
+    def zero_(self):
+        self.data[...] = 0
+        return self
+
+    # ------------------------------------------------------------------ helpers
+    def _lift(self, other):
+        """Python 标量 / 数组 -> Tensor（标量取 self 的 dtype，避免 float64 悄悄混进来）。"""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (bool, numbers.Number)):
+            if self.dtype.kind == "f":
+                dt = self.dtype
+            elif isinstance(other, bool):
+                dt = self.dtype
+            elif isinstance(other, numbers.Integral):
+                dt = self.dtype if self.dtype.kind in "iu" else np.dtype("int64")
+            else:
+                dt = backend.DEFAULT_FLOAT
+            return Tensor._make(self._xp.asarray(other, dtype=dt), self.device, None, 0)
+        return Tensor(other, device=self.device)
+
+    def _binary(self, op, other, reverse=False):
+        other = self._lift(other)
+        a, b = (other, self) if reverse else (self, other)
+        if a.dtype != b.dtype:
+            dt = np.result_type(a.dtype, b.dtype)
+            if dt.kind != "f" and op in (E.Div,):
+                dt = backend.DEFAULT_FLOAT
+            a, b = a.to(dt), b.to(dt)
+        elif op is E.Div and a.dtype.kind != "f":
+            a, b = a.to(backend.DEFAULT_FLOAT), b.to(backend.DEFAULT_FLOAT)
+        return op.apply(a, b)
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, o): return self._binary(E.Add, o)
+    def __radd__(self, o): return self._binary(E.Add, o, True)
+    def __sub__(self, o): return self._binary(E.Sub, o)
+    def __rsub__(self, o): return self._binary(E.Sub, o, True)
+    def __mul__(self, o): return self._binary(E.Mul, o)
+    def __rmul__(self, o): return self._binary(E.Mul, o, True)
+    def __truediv__(self, o): return self._binary(E.Div, o)
+    def __rtruediv__(self, o): return self._binary(E.Div, o, True)
+    def __neg__(self): return E.Neg.apply(self)
+    def __matmul__(self, o): return self.matmul(o)
+    def __rmatmul__(self, o): return self._lift(o).matmul(self)
+
+    def __pow__(self, p):
+        if isinstance(p, numbers.Number) and not isinstance(p, bool):
+            return E.PowScalar.apply(self, p=p)
+        return self._binary(E.Pow, p)
+
+    def __rpow__(self, base):
+        return self._binary(E.Pow, base, True)
+
+    add = __add__
+    sub = __sub__
+    mul = __mul__
+    div = __truediv__
+    pow = __pow__
+
+    def neg(self):
+        return E.Neg.apply(self)
+
+    def matmul(self, other):
+        other = self._lift(other)
+        a, b = self, other
+        if a.dtype != b.dtype:
+            dt = np.result_type(a.dtype, b.dtype)
+            a, b = a.to(dt), b.to(dt)
+        return M.MatMul.apply(a, b)
+
+    # comparisons: bool tensors without grad
+    def _cmp(self, o, f):
+        o = self._lift(o)
+        return Tensor._make(f(self.data, o.data), self.device, None, 0)
+
+    def __eq__(self, o): return self._cmp(o, lambda a, b: a == b)
+    def __ne__(self, o): return self._cmp(o, lambda a, b: a != b)
+    def __lt__(self, o): return self._cmp(o, lambda a, b: a < b)
+    def __le__(self, o): return self._cmp(o, lambda a, b: a <= b)
+    def __gt__(self, o): return self._cmp(o, lambda a, b: a > b)
+    def __ge__(self, o): return self._cmp(o, lambda a, b: a >= b)
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def __invert__(self):
+        return Tensor._make(~self.data, self.device, None, 0)
+
+    def __and__(self, o):
+        return self._cmp(o, lambda a, b: a & b)
+
+    def __or__(self, o):
+        return self._cmp(o, lambda a, b: a | b)
+
+    # ------------------------------------------------------------------ elementwise
+    def exp(self): return E.Exp.apply(self)
+    def log(self): return E.Log.apply(self)
+    def sqrt(self): return E.Sqrt.apply(self)
+    def abs(self): return E.Abs.apply(self)
+    def tanh(self): return E.Tanh.apply(self)
+    def sigmoid(self): return E.Sigmoid.apply(self)
+    def relu(self): return E.ReLU.apply(self)
+    def gelu(self): return E.GELU.apply(self)
+
+    def leaky_relu(self, negative_slope=0.01):
+        return E.LeakyReLU.apply(self, slope=negative_slope)
+
+    def clamp(self, min=None, max=None):
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        return E.Clamp.apply(self, lo=min, hi=max)
+
+    clip = clamp
+
+    def maximum(self, other): return self._binary(E.Maximum, other)
+    def minimum(self, other): return self._binary(E.Minimum, other)
+
+    def where(self, condition, other):
+        """PyTorch's ``x.where(cond, y)`` == ``where(cond, x, y)``."""
+        return where(condition, self, other)
+
+    # ------------------------------------------------------------------ reductions
+    def sum(self, dim=None, keepdim=False):
+        return R.Sum.apply(self, axes=_norm_axes(dim, self.ndim), keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        if self.dtype.kind != "f":
+            raise TypeError(f"mean: expected a floating point tensor, got dtype {self.dtype}")
+        return R.Mean.apply(self, axes=_norm_axes(dim, self.ndim), keepdim=keepdim)
+
+    def _maxmin(self, dim, keepdim, mode):
+        if dim is None:
+            if self.data.size == 0:
+                raise RuntimeError(f"{mode}(): cannot reduce an empty tensor")
+            return R.Max.apply(self, axes=_norm_axes(None, self.ndim), keepdim=False, mode=mode)
+        if isinstance(dim, Tensor):
+            return self._binary(E.Maximum if mode == "max" else E.Minimum, dim)
+        d = _dim1(dim, self.ndim, mode)
+        values = R.MaxIndex.apply(self, dim=d, keepdim=keepdim, mode=mode)
+        indices = R.ArgMax.apply(self, dim=d, keepdim=keepdim, mode=mode)
+        return values, indices
+
+    def max(self, dim=None, keepdim=False):
+        """max() -> 全局最大值；max(dim) -> (values, indices)，与 PyTorch 相同。"""
+        return self._maxmin(dim, keepdim, "max")
+
+    def min(self, dim=None, keepdim=False):
+        return self._maxmin(dim, keepdim, "min")
+
+    def amax(self, dim=None, keepdim=False):
+        return R.Max.apply(self, axes=_norm_axes(dim, self.ndim), keepdim=keepdim, mode="max")
+
+    def amin(self, dim=None, keepdim=False):
+        return R.Max.apply(self, axes=_norm_axes(dim, self.ndim), keepdim=keepdim, mode="min")
+
+    def argmax(self, dim=None, keepdim=False):
+        return R.ArgMax.apply(self, dim=None if dim is None else _dim1(dim, self.ndim, "argmax"),
+                              keepdim=keepdim, mode="max")
+
+    def argmin(self, dim=None, keepdim=False):
+        return R.ArgMax.apply(self, dim=None if dim is None else _dim1(dim, self.ndim, "argmin"),
+                              keepdim=keepdim, mode="min")
+
+    def logsumexp(self, dim, keepdim=False):
+        return R.LogSumExp.apply(self, axes=_norm_axes(dim, self.ndim), keepdim=keepdim)
+
+    def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        c = (1 if unbiased else 0) if correction is None else correction
+        return R.Var.apply(self, axes=_norm_axes(dim, self.ndim), correction=c, keepdim=keepdim)
+
+    def std(self, dim=None, unbiased=True, keepdim=False):
+        return self.var(dim, unbiased, keepdim).sqrt()
+
+    def softmax(self, dim):
+        return SM.Softmax.apply(self, dim=_dim1(dim, self.ndim, "softmax"))
+
+    def log_softmax(self, dim):
+        return SM.LogSoftmax.apply(self, dim=_dim1(dim, self.ndim, "log_softmax"))
+
+    # ------------------------------------------------------------------ shape
+    def reshape(self, *shape):
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        if shape == self.shape:
+            return self
+        return S.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = _dim1(start_dim, self.ndim, "flatten"), _dim1(end_dim, self.ndim, "flatten")
+        return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
+
+    def permute(self, *dims):
+        dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
+            raise ValueError(f"permute: dims {dims} are not a permutation of the {self.ndim} dims of "
+                             f"a tensor of shape {self.shape}")
+        return S.Permute.apply(self, dims=tuple(d % self.ndim for d in dims))
+
+    def transpose(self, dim0, dim1):
+        dims = list(range(self.ndim))
+        a, b = _dim1(dim0, self.ndim, "transpose"), _dim1(dim1, self.ndim, "transpose")
+        dims[a], dims[b] = dims[b], dims[a]
+        return S.Permute.apply(self, dims=tuple(dims))
+
+    def t(self):
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    def squeeze(self, dim=None):
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        dims = _norm_axes(dim, self.ndim)
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
+
+    def unsqueeze(self, dim):
+        d = dim if dim >= 0 else dim + self.ndim + 1
+        if not 0 <= d <= self.ndim:
+            raise IndexError(f"unsqueeze: dim {dim} is out of range for a tensor with {self.ndim} dims")
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def expand(self, *shape):
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        lead = len(shape) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: target shape {shape} has fewer dims than the tensor {self.shape}")
+        full = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+        for i, n in enumerate(self.shape):
+            if n != 1 and n != full[i + lead]:
+                raise ValueError(f"expand: cannot expand shape {self.shape} to {shape} "
+                                 f"(dim {i} has size {n}, which is not 1)")
+        return S.Expand.apply(self, shape=full)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def split(self, split_size_or_sections, dim=0):
+        d = _dim1(dim, self.ndim, "split")
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, numbers.Integral):
+            step = split_size_or_sections
+            if step <= 0:
+                raise ValueError(f"split: split_size must be positive, got {step}")
+            sizes = [min(step, n - s) for s in range(0, n, step)]
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != n:
+                raise ValueError(f"split: sections {sizes} sum to {sum(sizes)}, but dim {dim} has size {n}")
+        out, start = [], 0
+        for k in sizes:
+            idx = (slice(None),) * d + (slice(start, start + k),)
+            out.append(self[idx])
+            start += k
+        return tuple(out)
+
+    def chunk(self, chunks, dim=0):
+        n = self.shape[_dim1(dim, self.ndim, "chunk")]
+        return self.split(-(-n // chunks), dim)
+
+    def __getitem__(self, key):
+        key = _index_key(key, self)
+        return I.GetItem.apply(self, key=key)
+
+    def __setitem__(self, key, value):
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError("in-place assignment to a tensor that requires grad; wrap it in tg.no_grad()")
+        key = _index_key(key, self)
+        self.data[key] = value.data if isinstance(value, Tensor) else value
+
+    def contiguous(self):
+        return self
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+
+def _index_key(key, t):
+    """Unwrap Tensors / lists inside an index so NumPy (or CuPy) can use it."""
+    def conv(k):
+        if isinstance(k, Tensor):
+            if k.device != t.device:
+                raise RuntimeError(f"index: index tensor is on {k.device} but the tensor is on {t.device}")
+            return k.data
+        if isinstance(k, list):
+            arr = t._xp.asarray(k)
+            if arr.dtype.kind == "f":
+                raise IndexError(f"index: tensors used as indices must be integer or bool, got {arr.dtype}")
+            return arr
+        if isinstance(k, np.ndarray) and t.device != "cpu":
+            return t._xp.asarray(k)
+        return k
+    return tuple(conv(k) for k in key) if isinstance(key, tuple) else conv(key)
+
+
+# ---------------------------------------------------------------------- free functions
+def where(condition, x, y):
+    """where(cond, x, y): 逐元素选择，cond 为真取 x，否则取 y。"""
+    ref = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
+    if ref is None:
+        ref = Tensor(x)
+    cond = condition if isinstance(condition, Tensor) else Tensor(condition, device=ref.device)
+    if cond.dtype.kind != "b":
+        raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+    xt, yt = ref._lift(x), ref._lift(y)
+    if xt.dtype != yt.dtype:
+        dt = np.result_type(xt.dtype, yt.dtype)
+        xt, yt = xt.to(dt), yt.to(dt)
+    return E.Where.apply(cond, xt, yt)
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    return S.Cat.apply(*tensors, dim=_dim1(dim, tensors[0].ndim, "cat"))
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    nd = tensors[0].ndim + 1
+    if not -nd <= dim < nd:
+        raise IndexError(f"stack: dim {dim} is out of range for {nd} dims")
+    return S.Stack.apply(*tensors, dim=dim % nd)
+
+
+def maximum(a, b):
+    return a.maximum(b)
+
+
+def minimum(a, b):
+    return a.minimum(b)
