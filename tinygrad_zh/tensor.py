@@ -74,6 +74,8 @@ class Tensor:
     @classmethod
     def _make(cls, arr, device, ctx, idx):
         """Fast constructor used by ops (no conversion)."""
+        if isinstance(arr, np.generic):   # NumPy returns scalars for 0-d results: keep an ndarray
+            arr = np.asarray(arr)
         t = object.__new__(Tensor)
         t.data, t.device, t.grad = arr, device, None
         t._ctx, t._out_idx, t._retains_grad = ctx, idx, False

@@ -230,7 +230,8 @@ def _erf(xp, x):
     math.erf vectorised on CPU and cupyx.scipy.special.erf on GPU."""
     if xp.__name__ == "numpy":
         import numpy as np
-        return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+        x = np.asarray(x)   # a 0-d input would make frompyfunc return a bare Python float
+        return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=x.dtype)
     from cupyx.scipy.special import erf
     return erf(x)
 
