@@ -63,6 +63,10 @@ class Function:
     none).  ``self.needs_input_grad[i]`` tells backward which gradients are wanted, so it can skip
     work.  Forward saves what backward needs as attributes of ``self``; those are freed after the
     backward pass unless ``retain_graph=True``.
+
+    Post-backward hook: a node may set ``self.post_backward = callable`` in ``forward``; after a
+    backward pass whose graph contains that node has accumulated every leaf gradient, the engine
+    calls each distinct callable once (``DistributedDataParallel`` averages gradients this way).
     """
     n_outputs = 1            # Functions with several outputs set this (e.g. the LSTM cell: h, c)
     differentiable = True    # False for argmax, comparisons, ...: never recorded
@@ -172,7 +176,11 @@ def backward(root, gradient=None, retain_graph=False):
         return
     grads = {root._ctx: [None] * root._ctx.n_outputs}
     grads[root._ctx][root._out_idx] = gradient
+    after = {}                      # post_backward callbacks found on this graph (dict: once each)
     for fn in _toposort(root._ctx):
+        cb = fn.__dict__.get("post_backward")
+        if cb is not None:
+            after[cb] = None
         gouts = grads.pop(fn, None)
         if gouts is None:
             continue
@@ -201,3 +209,5 @@ def backward(root, gradient=None, retain_graph=False):
         if not retain_graph:
             fn.__dict__.clear()
             fn.parents = _Released
+    for cb in after:                # every leaf gradient is final now (e.g. DDP averages them here)
+        cb()
