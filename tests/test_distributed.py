@@ -1,0 +1,256 @@
+"""tg.distributed, DistributedDataParallel and DistributedSampler.
+
+Multi-process tests launch ``mpiexec -n 2 python tests/dist_worker.py <case>`` with a timeout (a hang
+fails the test instead of blocking CI). They are skipped, with the reason, when mpi4py or mpiexec is
+missing: ``pip install "tinygrad_zh[distributed]"`` installs both (mpi4py + the mpich wheel).
+Everything else runs in this process without MPI.
+"""
+import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tinygrad_zh as tg
+import tinygrad_zh.distributed as dist
+from tinygrad_zh.autograd import Function
+from tinygrad_zh.data.sampler import DistributedSampler
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKER = os.path.join(HERE, "dist_worker.py")
+TIMEOUT = 90
+
+
+def _mpiexec():
+    near = os.path.join(os.path.dirname(sys.executable), "mpiexec")    # the mpich wheel puts it here
+    return near if os.path.exists(near) else shutil.which("mpiexec")
+
+
+def _skip_reason():
+    if importlib.util.find_spec("mpi4py") is None:
+        return 'mpi4py is not installed (pip install "tinygrad_zh[distributed]")'
+    if _mpiexec() is None:
+        return 'no mpiexec found (pip install "tinygrad_zh[distributed]" provides one via the mpich wheel)'
+    return None
+
+
+needs_mpi = pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
+
+
+def _run(args, timeout=TIMEOUT):
+    """Run a command in its own process group; kill the whole group if it exceeds ``timeout``."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                         start_new_session=True, cwd=os.path.dirname(HERE))
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, _ = p.communicate()
+        pytest.fail(f"{' '.join(args)} hung for more than {timeout} s; output:\n{out}")
+    return p.returncode, out
+
+
+def _ranks(case, n=2, backend="mpi"):
+    return _run([_mpiexec(), "-n", str(n), sys.executable, WORKER, case, backend])
+
+
+def _ok(case, n=2, backend="mpi"):
+    rc, out = _ranks(case, n, backend)
+    assert rc == 0, out
+    for r in range(n):
+        assert f"OK {case} rank {r}" in out, out
+    return out
+
+
+# ============================================================================ multi-process (MPI)
+@needs_mpi
+def test_collectives_every_op_dtype_and_noncontiguous():
+    _ok("collectives")
+
+
+@needs_mpi
+def test_shape_disagreement_names_ranks_and_shapes_no_hang():
+    rc, out = _ranks("shape_mismatch")
+    # caught on both ranks, group usable afterwards, then an uncaught one aborts the job
+    for r in (0, 1):
+        assert f"rank {r} caught: all_reduce: the ranks disagree: rank 0 called all_reduce(shape (3, 4)" in out
+    assert "rank 1 called all_reduce(shape (4,), float32" in out
+    assert rc != 0, out
+    assert "shape (2, 2), float64, op='max'" in out and "shape (5,), float64, op='max'" in out, out
+    assert "aborting all 2 ranks" in out
+
+
+@needs_mpi
+def test_failing_rank_aborts_the_job_instead_of_hanging():
+    rc, out = _ranks("rank_fails")
+    assert rc != 0
+    assert "rank 1 fails on purpose" in out and "rank 1 failed with ValueError; aborting all 2 ranks" in out, out
+    assert "rank 0 completed" not in out
+
+
+@needs_mpi
+def test_ddp_mlp_two_ranks_equals_one_process_with_double_batch():
+    out = _ok("ddp_mlp")
+    assert "DDP(2 ranks) == 1 process after 20 steps" in out
+
+
+@needs_mpi
+def test_ddp_lstm_lm_two_ranks_equals_one_process_with_double_batch():
+    out = _ok("ddp_lstm")
+    if "SKIP ddp_lstm" in out:
+        pytest.skip("tg.nn.LSTM / tg.nn.Embedding not available yet")
+    assert "DDP(2 ranks) == 1 process after 20 steps" in out
+
+
+@needs_mpi
+def test_single_process_without_launcher_is_a_group_of_one():
+    rc, out = _run([sys.executable, WORKER, "ddp_mlp", "mpi"])
+    assert rc == 0 and "DDP(1 ranks) == 1 process" in out and "OK ddp_mlp rank 0" in out, out
+
+
+@pytest.mark.skipif(not tg.cuda_available(), reason="needs a CUDA GPU with CuPy (NCCL backend)")
+@needs_mpi
+def test_nccl_single_process_collectives_and_ddp():
+    _ok("collectives", n=1, backend="nccl")
+    out = _ok("ddp_mlp", n=1, backend="nccl")
+    assert "DDP(1 ranks) == 1 process" in out
+
+
+# ============================================================================ in-process, no MPI
+def test_api_without_a_group_gives_clear_errors():
+    assert not dist.is_initialized()
+    for fn in (dist.get_rank, dist.get_world_size, dist.barrier):
+        with pytest.raises(RuntimeError, match="init_process_group"):
+            fn()
+    with pytest.raises(RuntimeError, match="not initialized"):
+        dist.all_reduce(tg.ones(3))
+    with pytest.raises(ValueError, match="unknown backend 'gloo'"):
+        dist.init_process_group("gloo")
+    from tinygrad_zh.nn.parallel import DistributedDataParallel
+    with pytest.raises(RuntimeError, match="init_process_group"):
+        DistributedDataParallel(tg.nn.Module())
+    with pytest.raises(RuntimeError, match="init_process_group"):
+        DistributedSampler(list(range(10)))
+
+
+def test_missing_mpi4py_says_what_to_install(monkeypatch):
+    if "mpi4py.MPI" in sys.modules:
+        pytest.skip("MPI already loaded in this process")
+    monkeypatch.setitem(sys.modules, "mpi4py", None)          # make `from mpi4py import MPI` fail
+    with pytest.raises(RuntimeError) as e:
+        dist.init_process_group("mpi")
+    assert 'pip install "tinygrad_zh[distributed]"' in str(e.value) and "mpi4py" in str(e.value)
+    assert not dist.is_initialized()
+
+
+def test_post_backward_hook_runs_once_after_all_leaf_grads():
+    seen = []
+
+    class Mark(Function):
+        def forward(self, x, cb=None):
+            self.post_backward = cb
+            return x
+
+        def backward(self, g):
+            """y = x:  ∂y/∂x = 1 —— 恒等。"""
+            return g
+
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    v = tg.tensor([3.0], requires_grad=True)
+
+    def cb():
+        seen.append((w.grad.numpy().copy(), v.grad.numpy().copy()))
+
+    # two marked nodes with the same callback, and a leaf (v) reached only after the marks
+    loss = Mark.apply(w * 2, cb=cb).sum() + Mark.apply(w * 3, cb=cb).sum() + (v * 4).sum()
+    loss.backward()
+    assert len(seen) == 1
+    np.testing.assert_allclose(seen[0][0], [5.0, 5.0])
+    np.testing.assert_allclose(seen[0][1], [4.0])
+    (w * 2).sum().backward()                       # a graph without the mark: no call
+    assert len(seen) == 1
+    y = Mark.apply(w * 1, cb=cb).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert len(seen) == 3
+
+
+def _shards(n, R, **kw):
+    return [DistributedSampler(list(range(n)), num_replicas=R, rank=r, **kw) for r in range(R)]
+
+
+@pytest.mark.parametrize("n,R", [(12, 3), (10, 4), (7, 2), (5, 8)])
+def test_sampler_shards_are_disjoint_and_cover_the_epoch(n, R):
+    for epoch in (0, 1):
+        ss = _shards(n, R, seed=3)
+        for s in ss:
+            s.set_epoch(epoch)
+        parts = [list(s) for s in ss]
+        size = -(-n // R)
+        assert all(len(p) == size == len(s) for p, s in zip(parts, ss))   # equal steps on every rank
+        flat = [i for p in parts for i in p]
+        assert set(flat) == set(range(n))
+        pad = R * size - n
+        counts = np.bincount(flat, minlength=n)
+        assert counts.sum() == n + pad and (counts >= 1).all() and (counts - 1).sum() == pad
+        if pad == 0:
+            assert len(set(flat)) == n                                   # disjoint
+
+
+def test_sampler_same_permutation_on_every_rank_and_new_one_each_epoch():
+    n, R = 24, 3
+    def interleave(epoch, seed):
+        ss = _shards(n, R, seed=seed)
+        for s in ss:
+            s.set_epoch(epoch)
+        parts = [s.indices() for s in ss]
+        # rank r takes positions r, r+R, ...: interleaving rebuilds the common permutation
+        return np.stack(parts, 1).reshape(-1)
+    p0 = interleave(0, 5)
+    assert sorted(p0.tolist()) == list(range(n)) and p0.tolist() != list(range(n))
+    np.testing.assert_array_equal(p0, interleave(0, 5))                   # deterministic
+    assert p0.tolist() != interleave(1, 5).tolist()                       # set_epoch reshuffles
+    assert p0.tolist() != interleave(0, 6).tolist()                       # seed matters
+    # the permutation does not depend on the number of replicas
+    np.testing.assert_array_equal(p0, _shards(n, 1, seed=5)[0].indices())
+    tg.manual_seed(0)
+    a = _shards(n, R, seed=5)[1].indices()
+    tg.manual_seed(1)
+    np.testing.assert_array_equal(a, _shards(n, R, seed=5)[1].indices())  # not tied to the global RNG
+
+
+def test_sampler_no_shuffle_drop_last_and_errors():
+    assert [list(s) for s in _shards(7, 2, shuffle=False)] == [[0, 2, 4, 6], [1, 3, 5, 0]]
+    parts = [list(s) for s in _shards(7, 2, shuffle=False, drop_last=True)]
+    assert parts == [[0, 2, 4], [1, 3, 5]]
+    parts = [set(s) for s in _shards(10, 3, drop_last=True, seed=1)]
+    assert all(len(p) == 3 for p in parts) and not (parts[0] & parts[1] or parts[1] & parts[2] or parts[0] & parts[2])
+    with pytest.raises(ValueError, match="rank 3 is out of range for num_replicas=3"):
+        DistributedSampler(list(range(5)), num_replicas=3, rank=3)
+    with pytest.raises(ValueError, match="no sample per rank"):
+        DistributedSampler(list(range(2)), num_replicas=3, rank=0, drop_last=True)
+    with pytest.raises(TypeError, match="num_replicas must be an integer"):
+        DistributedSampler(list(range(5)), num_replicas=2.0, rank=0)
+
+
+def test_sampler_with_dataloader_splits_the_global_batch():
+    from tinygrad_zh.data import DataLoader, TensorDataset
+    X = np.arange(40, dtype=np.float32).reshape(20, 2)
+    ds = TensorDataset(tg.tensor(X), tg.tensor(np.arange(20)))
+    R, B = 2, 5
+    one = DataLoader(ds, batch_size=R * B, sampler=DistributedSampler(ds, 1, 0, seed=9))
+    ranks = [DataLoader(ds, batch_size=B, sampler=DistributedSampler(ds, R, r, seed=9)) for r in range(R)]
+    epochs = []
+    for epoch in range(2):                       # the loader calls set_epoch itself
+        big = [yb.numpy() for _, yb in one]
+        small = [[yb.numpy() for _, yb in ld] for ld in ranks]
+        assert len(big) == len(small[0]) == len(small[1]) == 2
+        for k in range(len(big)):                # step k: the ranks' batches make up the big batch k
+            assert sorted(np.concatenate([small[r][k] for r in range(R)]).tolist()) == sorted(big[k].tolist())
+        epochs.append(np.concatenate(big).tolist())
+    assert epochs[0] != epochs[1]
