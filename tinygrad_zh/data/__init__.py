@@ -39,3 +39,4 @@ __all__ = ["Dataset", "TensorDataset", "ArrayDataset", "Subset", "ConcatDataset"
            "load_mnist", "Vocab", "TextCorpus", "tokenize_words", "batchify", "bptt_windows",
            "num_bptt_windows", "random_windows", "pad_sequences", "read_trec", "load_trec", "TREC_COARSE",
            "read_csv", "load_wine_quality", "load_airfoil", "standardize", "data_path"]
+from .sampler import DistributedSampler; __all__.append("DistributedSampler")  # noqa: E402,E702 (data parallelism)
