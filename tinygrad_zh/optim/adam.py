@@ -1,0 +1,109 @@
+"""Adam 与 AdamW：带偏差修正的一阶、二阶矩自适应学习率。"""
+import math
+
+from ..backend import array_module
+from .optimizer import Optimizer
+
+_cuda_adam = None       # tinygrad_zh.cuda's fused kernel, looked up once (False: not available)
+
+
+def _fused_adam_kernel():
+    global _cuda_adam
+    if _cuda_adam is None:
+        try:
+            from .. import cuda
+            _cuda_adam = getattr(cuda, "adam_update", None) or getattr(cuda, "fused_adam")
+        except (ImportError, AttributeError):
+            _cuda_adam = False
+    return _cuda_adam
+
+
+class Adam(Optimizer):
+    """Adam ``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
+    maximize=False, decoupled_weight_decay=False)``.
+
+    公式（第 t 步，g 为梯度，λ=weight_decay）::
+
+        g ← g + λ·θ                                (L2 权重衰减；AdamW 改为 θ ← θ·(1 - lr·λ))
+        m ← β₁·m + (1-β₁)·g                        一阶矩：梯度的指数滑动平均（方向）
+        v ← β₂·v + (1-β₂)·g²                       二阶矩：梯度平方的滑动平均（尺度）
+        v̂max ← max(v̂max, v)                        (amsgrad：分母只增不减)
+        θ ← θ - lr/(1-β₁ᵗ) · m / (√v / √(1-β₂ᵗ) + ε)
+
+    一句话：m、v 从 0 开始所以前几步偏小，除以 (1-βᵗ) 做偏差修正；每个参数按自己梯度的
+    均方根缩放步长，于是不同尺度的参数都能用同一个 lr。
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 amsgrad=False, maximize=False, decoupled_weight_decay=False):
+        name = type(self).__name__
+        if not lr >= 0.0:
+            raise ValueError(f"{name}: invalid learning rate {lr} (expected lr >= 0)")
+        if not eps >= 0.0:
+            raise ValueError(f"{name}: invalid eps {eps} (expected eps >= 0)")
+        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(f"{name}: invalid betas {betas} (expected two values in [0, 1))")
+        if not weight_decay >= 0.0:
+            raise ValueError(f"{name}: invalid weight_decay {weight_decay} (expected >= 0)")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
+
+    def _update(self, group):
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+        decoupled = group["decoupled_weight_decay"]
+        for p, g in self._grads(group):
+            theta, xp = p.data, array_module(p.data)
+            state = self.state.get(p)
+            if state is None:                   # buffers allocated once, like the parameter
+                state = self.state[p] = {"step": 0, "exp_avg": self._zeros_like(p),
+                                         "exp_avg_sq": self._zeros_like(p)}
+                if amsgrad:
+                    state["max_exp_avg_sq"] = self._zeros_like(p)
+            state["step"] = t = state["step"] + 1
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            if p.device == "cuda" and theta.dtype.char in "fd" and not (amsgrad or maximize) \
+                    and _fused_adam_kernel():
+                _cuda_adam(theta, g, m, v, lr, b1, b2, eps, wd, t, decoupled)   # one fused kernel
+                continue
+            if maximize:
+                g = xp.negative(g, out=self._scratch(theta, 0))
+            if wd != 0:
+                if decoupled:
+                    theta *= 1 - lr * wd                                      # θ = θ(1 - lr·λ)
+                else:                                                         # g = g + λθ
+                    g = xp.add(g, self._scaled(theta, wd, 1), out=self._scratch(theta, 0))
+            s = xp.subtract(g, m, out=self._scratch(theta, 1))                # m = m + (1-β₁)(g - m)
+            s *= 1 - b1
+            m += s
+            v *= b2                                                           # v = β₂v + (1-β₂)g²
+            s = xp.multiply(g, g, out=s)
+            s *= 1 - b2
+            v += s
+            if amsgrad:
+                vmax = state.get("max_exp_avg_sq")
+                if vmax is None:
+                    vmax = state["max_exp_avg_sq"] = self._zeros_like(p)
+                xp.maximum(vmax, v, out=vmax)
+                v = vmax
+            bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t
+            denom = xp.sqrt(v, out=s)                                         # √v/√(1-β₂ᵗ) + ε
+            denom /= math.sqrt(bc2)
+            denom += eps
+            step = xp.divide(m, denom, out=s)
+            step *= lr / bc1
+            theta -= step
+
+
+class AdamW(Adam):
+    """AdamW ``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)``.
+
+    公式：先 θ ← θ·(1 - lr·λ)，再做不含 λ 的 Adam 更新。
+    一句话：把权重衰减从梯度里"解耦"出来，衰减强度不再被 Adam 的 1/√v 缩放扭曲。
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, maximize=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)

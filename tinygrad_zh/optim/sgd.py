@@ -1,0 +1,57 @@
+"""SGD：随机梯度下降（可选动量、Nesterov、权重衰减）。"""
+from ..backend import array_module
+from .optimizer import Optimizer, required
+
+
+class SGD(Optimizer):
+    """随机梯度下降 ``SGD(params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False)``.
+
+    公式（第 t 步，g 为梯度，λ=weight_decay，μ=momentum，τ=dampening）::
+
+        g ← g + λ·θ                      (L2 权重衰减：等价于损失加 λ/2·‖θ‖²)
+        b ← g                 (t = 1)     动量缓冲第一次直接取梯度
+        b ← μ·b + (1-τ)·g     (t > 1)     动量：把历史梯度做指数累积
+        g ← g + μ·b  (nesterov)  或  g ← b
+        θ ← θ - lr·g
+
+    一句话：沿负梯度方向走一步；动量让更新方向"有惯性"，在峡谷形的损失面上不再来回震荡。
+    ``maximize=True`` 时把 g 换成 -g（梯度上升）。
+    """
+
+    def __init__(self, params, lr=required, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                 nesterov=False, maximize=False):
+        if lr is not required and lr < 0.0:
+            raise ValueError(f"SGD: invalid learning rate {lr} (expected lr >= 0)")
+        if momentum < 0.0:
+            raise ValueError(f"SGD: invalid momentum {momentum} (expected >= 0)")
+        if weight_decay < 0.0:
+            raise ValueError(f"SGD: invalid weight_decay {weight_decay} (expected >= 0)")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: nesterov momentum requires a momentum > 0 and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+
+    def _update(self, group):
+        lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
+        wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+        for p, g in self._grads(group):
+            theta, xp = p.data, array_module(p.data)
+            # d = ±g + λθ, built in scratch slot 0 (never write into g: it may be shared)
+            d = g
+            if maximize:
+                d = xp.negative(g, out=self._scratch(theta, 0))
+            if wd != 0:
+                d = xp.add(d, self._scaled(theta, wd, 1), out=self._scratch(theta, 0))
+            if mu != 0:
+                state = self.state.setdefault(p, {})
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = d.copy()       # b₁ = g₁
+                else:
+                    buf *= mu                                        # b = μ·b + (1-τ)·g
+                    buf += d if tau == 0 else self._scaled(d, 1 - tau, 1)
+                if nesterov:                                         # g + μ·b
+                    d = xp.add(d, self._scaled(buf, mu, 1), out=self._scratch(theta, 0))
+                else:
+                    d = buf
+            theta -= self._scaled(d, lr, 1)                          # θ = θ - lr·g
