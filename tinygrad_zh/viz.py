@@ -1,10 +1,14 @@
 """看见计算图：``to_dot`` 输出 Graphviz DOT 文本，``save_graph`` 渲染成图片，``trace`` 打印反向传播的每一步。
 
-* ``to_dot(t)``: nodes are ops (with output shapes) and leaf tensors; edges follow the data flow
-  (input -> op -> output), i.e. the opposite direction of backward.
+* ``to_dot(t)``: nodes are ops (boxes, with their output shapes) and leaf tensors (ellipses, blue
+  when they require grad); edges follow the data flow (input -> op -> output), i.e. the opposite
+  direction of backward.  An input used twice (``a + a``) gets two edges.
 * ``save_graph(t, "graph.png")``: runs Graphviz's ``dot`` when it is installed; otherwise raises a
   clear error telling how to install it (the DOT text from ``to_dot`` still works everywhere).
 * ``with tg.trace():`` prints one line per backward step: op, input/output shapes, gradient norm.
+
+Names: pass ``names={tensor: "w1", ...}`` or a ``Module`` (its ``named_parameters()`` are used) to
+label parameters, intermediate tensors (shown on the edges) and the output.
 """
 import contextlib
 import shutil
@@ -16,11 +20,25 @@ from . import autograd
 
 
 def _fmt_shape(shape):
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    """(2, 3) -> "(2, 3)", (4,) -> "(4,)", () -> "()" (like Python's tuples)."""
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _esc(text):
+    return str(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _name_map(names):
+    """{id(tensor): name} from a dict {Tensor: name} or a Module (named_parameters)."""
+    if names is None:
+        return {}
+    if hasattr(names, "named_parameters"):
+        return {id(p): n for n, p in names.named_parameters()}
+    return {id(t): str(n) for t, n in names.items()}
 
 
 def _walk(root):
-    """All (function, parents) reachable from ``root`` in a stable order (iterative DFS)."""
+    """All graph nodes reachable from ``root``, root first (iterative DFS)."""
     fns, seen, stack = [], set(), [root._ctx] if root._ctx is not None else []
     while stack:
         fn = stack.pop()
@@ -29,8 +47,8 @@ def _walk(root):
         seen.add(fn)
         fns.append(fn)
         if fn.parents is autograd._Released:
-            raise RuntimeError("to_dot: the graph was freed by backward(); call backward(retain_graph=True) "
-                               "or draw the graph before backward")
+            raise RuntimeError("to_dot: the graph was freed by backward(); draw the graph before calling "
+                               "backward(), or call backward(retain_graph=True)")
         for p in fn.parents:
             if p._ctx is not None:
                 stack.append(p._ctx)
@@ -38,16 +56,23 @@ def _walk(root):
 
 
 def to_dot(tensor, names=None, title=None):
-    """计算图的 DOT 文本。``names``: optional {Tensor: "w1", ...} labels for leaves (e.g. parameters).
+    """计算图的 DOT 文本（Graphviz 格式）。
 
-    Op nodes are boxes labelled with the op name and output shape, leaves are ellipses
-    (blue when they require grad), the root is highlighted."""
-    names = {id(t): n for t, n in (names or {}).items()}
-    lines = ["digraph G {", '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=10];']
+    Args:
+        tensor: the output whose graph is drawn (usually the loss).
+        names: optional labels: ``{tensor: "w1", ...}`` or a ``Module`` (parameter names).
+        title: optional caption drawn above the graph.
+    Returns:
+        str: ``digraph G { ... }``.  Op boxes read ``OpName`` and the output shape(s); leaves read
+        ``name`` and shape; an edge between two ops carries the shape (and name) of the tensor.
+    """
+    names = _name_map(names)
+    head = ["digraph G {", '  rankdir=LR; fontname="Helvetica";', '  node [fontname="Helvetica", fontsize=10];',
+            '  edge [fontname="Helvetica", fontsize=8];']
     if title:
-        lines.append(f'  labelloc="t"; label="{title}";')
+        head.append(f'  labelloc="t"; label="{_esc(title)}";')
     fns = _walk(tensor)
-    ids = {}
+    ids, nodes, edges = {}, [], []
 
     def nid(obj, prefix):
         key = id(obj)
@@ -55,65 +80,88 @@ def to_dot(tensor, names=None, title=None):
             ids[key] = f"{prefix}{len(ids)}"
         return ids[key]
 
-    out_shape = {}
+    out_shapes = {}                          # id(fn) -> {output index: shape}
     for fn in fns:
         for p in fn.parents:
             if p._ctx is not None:
-                out_shape[(id(p._ctx), p._out_idx)] = p.shape
-    out_shape[(id(tensor._ctx), tensor._out_idx)] = tensor.shape
-    for fn in reversed(fns):
+                out_shapes.setdefault(id(p._ctx), {})[p._out_idx] = p.shape
+    if tensor._ctx is not None:
+        out_shapes.setdefault(id(tensor._ctx), {})[tensor._out_idx] = tensor.shape
+
+    declared = set()
+    for fn in reversed(fns):                 # inputs before the ops that use them
         f = nid(fn, "op")
-        shapes = sorted({s for (k, _), s in out_shape.items() if k == id(fn)}, key=str)
-        label = type(fn).__name__ + "\\n" + " ".join(_fmt_shape(s) for s in shapes)
-        style = ', style="filled,bold", fillcolor="#ffe7a8"' if fn is tensor._ctx else \
-            ', style=filled, fillcolor="#f2f2f2"'
-        lines.append(f'  {f} [shape=box, label="{label}"{style}];')
+        shapes = out_shapes.get(id(fn), {})
+        label = _esc(type(fn).__name__) + "\\n" + " ".join(_fmt_shape(shapes[k]) for k in sorted(shapes))
+        nodes.append(f'  {f} [shape=box, style=filled, fillcolor="#f2f2f2", label="{label}"];')
         for p in fn.parents:
+            nm = names.get(id(p), "")
             if p._ctx is None:
                 leaf = nid(p, "t")
-                nm = names.get(id(p), "")
-                color = "#cfe3ff" if p.requires_grad else "#ffffff"
-                lbl = (nm + "\\n" if nm else "") + _fmt_shape(p.shape)
-                lines.append(f'  {leaf} [shape=ellipse, style=filled, fillcolor="{color}", label="{lbl}"];')
-                lines.append(f"  {leaf} -> {f};")
+                if leaf not in declared:
+                    declared.add(leaf)
+                    color = "#cfe3ff" if p.requires_grad else "#ffffff"
+                    lbl = (_esc(nm) + "\\n" if nm else "") + _fmt_shape(p.shape)
+                    nodes.append(f'  {leaf} [shape=ellipse, style=filled, fillcolor="{color}", label="{lbl}"];')
+                edges.append(f"  {leaf} -> {f};")
             else:
-                lines.append(f'  {nid(p._ctx, "op")} -> {f} [label="{_fmt_shape(p.shape)}", fontsize=8];')
-    if tensor._ctx is None:
-        lines.append(f'  {nid(tensor, "t")} [shape=ellipse, label="{_fmt_shape(tensor.shape)}"];')
-    lines.append("}")
-    return "\n".join(dict.fromkeys(lines))
+                src = nid(p._ctx, "op")
+                tag = _esc(nm) if nm else (f"[{p._out_idx}]" if p._ctx.n_outputs > 1 else "")
+                lbl = (tag + " " if tag else "") + _fmt_shape(p.shape)
+                edges.append(f'  {src} -> {f} [label="{lbl}"];')
+    out = nid(tensor, "t")
+    nm = names.get(id(tensor), "")
+    lbl = (_esc(nm) + "\\n" if nm else "") + _fmt_shape(tensor.shape)
+    nodes.append(f'  {out} [shape=ellipse, style="filled,bold", fillcolor="#ffe7a8", label="{lbl}"];')
+    if tensor._ctx is not None:
+        tag = f"[{tensor._out_idx}]" if tensor._ctx.n_outputs > 1 else ""
+        edges.append(f"  {nid(tensor._ctx, 'op')} -> {out}" + (f' [label="{tag}"];' if tag else ";"))
+    return "\n".join(head + nodes + edges + ["}"])
 
 
 def save_graph(tensor, path, names=None, title=None):
-    """Render ``to_dot(tensor)`` to ``path`` (format from the extension: png, svg, pdf) with Graphviz."""
+    """Render ``to_dot(tensor, names, title)`` to ``path`` with Graphviz (format from the extension:
+    png, svg, pdf).  Returns ``path``.  Raises RuntimeError when Graphviz's ``dot`` is not installed."""
     exe = shutil.which("dot")
     if exe is None:
-        raise RuntimeError("save_graph needs Graphviz's `dot` program: install it (apt-get install graphviz, "
-                           "brew install graphviz, conda install graphviz) or use to_dot() and paste the "
-                           "text into an online Graphviz viewer")
-    fmt = str(path).rsplit(".", 1)[-1] if "." in str(path) else "png"
+        raise RuntimeError("save_graph needs Graphviz's `dot` program, which was not found on PATH: install "
+                           "it (apt-get install graphviz, brew install graphviz, conda install graphviz) or "
+                           "use to_dot() and paste the text into an online Graphviz viewer")
+    fmt = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else "png"
     dot = to_dot(tensor, names=names, title=title)
-    subprocess.run([exe, f"-T{fmt}", "-o", str(path)], input=dot.encode(), check=True)
+    res = subprocess.run([exe, f"-T{fmt}", "-o", str(path)], input=dot.encode(), capture_output=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"save_graph: Graphviz failed to write {path!r} as {fmt!r}: "
+                           f"{res.stderr.decode(errors='replace').strip()}")
     return path
+
+
+def _norm(arrays):
+    total = 0.0
+    for g in arrays:
+        a = g.get() if hasattr(g, "get") else g          # CuPy -> NumPy
+        total += float((np.asarray(a, dtype=np.float64) ** 2).sum())
+    return total ** 0.5
 
 
 @contextlib.contextmanager
 def trace(printer=print):
     """反向传播时逐步打印：``with tg.trace(): loss.backward()``.
 
-    Each line: step number, op name, the shapes of the gradients that arrive (outputs) and leave
-    (inputs), and the L2 norm of the incoming gradient — watch the chain rule run backwards."""
+    One line per backward step, in the order the engine runs them (reverse topological order):
+    step number, op name, the shapes of the gradients that arrive (``grad_out``, one per output of
+    the op) and leave (``grad_in``, one per input; ``-`` for an input that needs no gradient), and
+    the L2 norm of the arriving gradient.  ``printer`` receives each line (default ``print``; pass
+    ``lines.append`` to collect them)."""
     step = [0]
 
     def tracer(fn, grads_out, grads_in):
         step[0] += 1
         gout = [g for g in grads_out if g is not None]
-        norm = float(sum(float((np.asarray(g.get() if hasattr(g, "get") else g, dtype=np.float64) ** 2).sum())
-                         for g in gout)) ** 0.5
         outs = " ".join(_fmt_shape(g.shape) for g in gout)
         ins = " ".join(_fmt_shape(g.shape) if g is not None else "-" for g in grads_in)
         printer(f"[backward {step[0]:3d}] {type(fn).__name__:<20s} grad_out {outs:<14s} -> grad_in {ins:<24s} "
-                f"|grad_out| = {norm:.4g}")
+                f"|grad_out| = {_norm(gout):.4g}")
 
     prev = autograd._tracer
     autograd._tracer = tracer
