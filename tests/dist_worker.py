@@ -116,6 +116,14 @@ def case_rank_fails(rank, world):
     raise AssertionError("rank 0 completed an all_reduce that rank 1 never joined")
 
 
+def case_early_exit(rank, world):
+    """Rank 1 leaves with sys.exit(0) while rank 0 waits in a collective: the exit check aborts."""
+    if rank == 1:
+        sys.exit(0)
+    dist.all_reduce(put(np.ones(3)))
+    raise AssertionError("rank 0 completed an all_reduce that rank 1 never joined")
+
+
 # ----------------------------------------------------------------------------- DDP equivalence
 class _Lin(Module):
     """Fallback linear layer (used only when tg.nn.Linear is not available)."""

@@ -41,9 +41,9 @@ def _skip_reason():
 needs_mpi = pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
 
 
-def _run(args, timeout=TIMEOUT):
+def _run(args, timeout=TIMEOUT, env=None):
     """Run a command in its own process group; kill the whole group if it exceeds ``timeout``."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                          start_new_session=True, cwd=os.path.dirname(HERE))
     try:
@@ -55,8 +55,8 @@ def _run(args, timeout=TIMEOUT):
     return p.returncode, out
 
 
-def _ranks(case, n=2, backend="mpi"):
-    return _run([_mpiexec(), "-n", str(n), sys.executable, WORKER, case, backend])
+def _ranks(case, n=2, backend="mpi", env=None):
+    return _run([_mpiexec(), "-n", str(n), sys.executable, WORKER, case, backend], env=env)
 
 
 def _ok(case, n=2, backend="mpi"):
@@ -90,6 +90,14 @@ def test_failing_rank_aborts_the_job_instead_of_hanging():
     rc, out = _ranks("rank_fails")
     assert rc != 0
     assert "rank 1 fails on purpose" in out and "rank 1 failed with ValueError; aborting all 2 ranks" in out, out
+    assert "rank 0 completed" not in out
+
+
+@needs_mpi
+def test_rank_exiting_early_aborts_the_job_after_the_exit_timeout():
+    rc, out = _ranks("early_exit", env={"TINYGRAD_ZH_DIST_EXIT_TIMEOUT": "2"})
+    assert rc != 0
+    assert "rank 1 is exiting without destroy_process_group()" in out and "aborting all 2 ranks" in out, out
     assert "rank 0 completed" not in out
 
 

@@ -41,6 +41,7 @@ class MPIBackend:
         self.comm = comm if comm is not None else self.MPI.COMM_WORLD
         self.rank, self.world_size = self.comm.Get_rank(), self.comm.Get_size()
         self._ops = {"sum": self.MPI.SUM, "max": self.MPI.MAX, "min": self.MPI.MIN}
+        self._exit_comm = self.comm.Dup()     # private channel for the exit handshake (never mixes)
 
     def all_reduce_(self, arr, op):
         work = arr if arr.flags.c_contiguous else np.ascontiguousarray(arr)
@@ -63,6 +64,17 @@ class MPIBackend:
     def all_gather_object(self, obj):
         return self.comm.allgather(obj)
 
+    def exit_handshake(self, timeout):
+        """True when every rank reaches this point within ``timeout`` seconds (non-blocking barrier)."""
+        import time
+        req = self._exit_comm.Ibarrier()
+        deadline = time.monotonic() + timeout
+        while not req.Test():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     def abort(self, code=1):
         self.comm.Abort(code)
 
@@ -80,6 +92,9 @@ class _LocalControl:
 
     def barrier(self):
         pass
+
+    def exit_handshake(self, timeout):
+        return True
 
     def abort(self, code=1):
         import os
@@ -155,6 +170,9 @@ class NCCLBackend:
 
     def all_gather_object(self, obj):
         return self.control.all_gather_object(obj)
+
+    def exit_handshake(self, timeout):
+        return self.control.exit_handshake(timeout)
 
     def abort(self, code=1):
         try:

@@ -5,12 +5,20 @@ A *process group* is the set of processes that train one model together. The lau
 its ``rank`` (0 … N-1) and the ``world_size`` N from MPI. There is one default group per process.
 
 Failure policy (no silent hangs): a collective blocks until *every* rank has entered it, so a rank
-that crashes would leave the others waiting forever. ``init_process_group`` therefore installs an
-exception hook: an uncaught exception on any rank prints the traceback prefixed with that rank and
-then aborts the whole job (``MPI_Abort``), which ends the other ranks too. Disagreements that every
-rank can see (different shapes, a different collective) are raised as the same error on all ranks,
-naming each rank's arguments; see ``collectives.py``.
+that crashes would leave the others waiting forever. ``init_process_group`` therefore installs
+
+* an exception hook: an uncaught exception on any rank prints the traceback prefixed with that rank
+  and then aborts the whole job (``MPI_Abort``), which ends the other ranks too;
+* an exit check: a rank whose interpreter exits (``sys.exit``, end of script) while the group is still
+  initialized waits for the other ranks to exit as well; if they do not within
+  ``TINYGRAD_ZH_DIST_EXIT_TIMEOUT`` seconds (default 60) they are stuck waiting for it, so it aborts
+  the job with a message. Call ``destroy_process_group()`` at the end of a script to skip the check.
+
+Disagreements that every rank can see (different shapes, a different collective) are raised as the
+same error on all ranks, naming each rank's arguments; see ``collectives.py``.
 """
+import atexit
+import os
 import sys
 import traceback
 
@@ -20,6 +28,7 @@ BACKENDS = ("mpi", "nccl")
 
 _group = None               # the backend object of the default group, or None
 _prev_excepthook = None
+_atexit_registered = False
 
 
 def _require_group(op):
@@ -37,7 +46,7 @@ def init_process_group(backend="mpi"):
     group of one. Raises RuntimeError saying what to install when mpi4py / an MPI library (or, for
     NCCL, CuPy with NCCL) is missing. Calling it twice raises.
     """
-    global _group, _prev_excepthook
+    global _group, _prev_excepthook, _atexit_registered
     if backend not in BACKENDS:
         raise ValueError(f"init_process_group: unknown backend {backend!r}: expected 'mpi' (CPU tensors) "
                          f"or 'nccl' (GPU tensors)")
@@ -47,6 +56,9 @@ def init_process_group(backend="mpi"):
     _group = MPIBackend() if backend == "mpi" else NCCLBackend()
     _prev_excepthook = sys.excepthook
     sys.excepthook = _abort_on_uncaught
+    if not _atexit_registered:
+        atexit.register(_check_exit)
+        _atexit_registered = True
     return _group
 
 
@@ -81,6 +93,22 @@ def get_world_size():
 def get_backend():
     """'mpi' or 'nccl'."""
     return _require_group("get_backend").name
+
+
+def _check_exit():
+    """At interpreter exit with the group still up: make sure no other rank is left waiting."""
+    g = _group
+    if g is None or g.world_size == 1:
+        return
+    timeout = float(os.environ.get("TINYGRAD_ZH_DIST_EXIT_TIMEOUT", "60"))
+    if g.exit_handshake(timeout):
+        return                                   # every rank is exiting: a normal end
+    prefix = f"[tinygrad_zh.distributed rank {g.rank}/{g.world_size}] "
+    sys.stderr.write(f"{prefix}rank {g.rank} is exiting without destroy_process_group() and the other "
+                     f"ranks did not exit within {timeout:g} s (they are probably waiting for it in a "
+                     f"collective); aborting all {g.world_size} ranks\n")
+    sys.stderr.flush()
+    g.abort(1)
 
 
 def _abort_on_uncaught(exc_type, exc, tb):
