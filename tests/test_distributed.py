@@ -262,3 +262,19 @@ def test_sampler_with_dataloader_splits_the_global_batch():
             assert sorted(np.concatenate([small[r][k] for r in range(R)]).tolist()) == sorted(big[k].tolist())
         epochs.append(np.concatenate(big).tolist())
     assert epochs[0] != epochs[1]
+
+
+def test_example_context_splits_batch_rows_and_samples():
+    off = dist.setup_example(False)
+    model = tg.nn.Module()
+    assert off.is_main and off.wrap(model) is model and off.sampler(list(range(4))) is None
+    assert off.local_batch(64) == 64 and off.mean(2.5) == 2.5
+    data = np.arange(24).reshape(8, 3)
+    assert off.shard_rows(data) is data
+    r1 = dist.ExampleContext(True, rank=1, world_size=2)            # what rank 1 of 2 sees
+    assert not r1.is_main and r1.local_batch(64) == 32
+    np.testing.assert_array_equal(r1.shard_rows(data), data[4:])
+    with pytest.raises(ValueError, match="must be divisible by the number of ranks 2"):
+        r1.local_batch(63)
+    s = r1.sampler(list(range(10)), seed=4)
+    assert isinstance(s, DistributedSampler) and (s.rank, s.num_replicas, s.seed) == (1, 2, 4)

@@ -4,6 +4,7 @@
 
     dist = tg.distributed.setup_example(args.distributed, device=args.device)
     sampler = dist.sampler(train_set, seed=args.seed)            # None when not distributed
+    # (a batchified text stream instead: train_data = dist.shard_rows(batchify(ids, args.batch_size)))
     train = DataLoader(train_set, batch_size=dist.local_batch(args.batch_size),
                        shuffle=sampler is None, sampler=sampler)
     model = dist.wrap(model)                                     # DDP, or the model itself
@@ -32,6 +33,18 @@ class ExampleContext:
             raise ValueError(f"--batch-size {global_batch} (the global batch) must be divisible by the "
                              f"number of ranks {self.world_size}")
         return global_batch // self.world_size
+
+    def shard_rows(self, data):
+        """This rank's contiguous block of rows of ``data`` (e.g. the (B, L) streams of a batchified
+        corpus for truncated BPTT): rows ``[rank·B/N, (rank+1)·B/N)``; unchanged when not distributed."""
+        if not self.enabled:
+            return data
+        rows = data.shape[0]
+        if rows % self.world_size:
+            raise ValueError(f"shard_rows: {rows} rows (the global batch) must be divisible by the number "
+                             f"of ranks {self.world_size}")
+        k = rows // self.world_size
+        return data[self.rank * k:(self.rank + 1) * k]
 
     def sampler(self, dataset, shuffle=True, seed=0, drop_last=False):
         """A DistributedSampler for ``dataset`` (None when not distributed: use shuffle=True then)."""
@@ -66,8 +79,8 @@ def setup_example(distributed, device="cpu"):
     """Initialize data parallelism for an example script when ``distributed`` is true.
 
     Picks the backend from the device (cpu -> MPI, cuda -> NCCL) and returns an ``ExampleContext``
-    with ``rank``, ``world_size``, ``is_main``, ``local_batch``, ``sampler``, ``wrap``, ``mean`` and
-    ``finish``.
+    with ``rank``, ``world_size``, ``is_main``, ``local_batch``, ``sampler``, ``shard_rows``, ``wrap``,
+    ``mean`` and ``finish``.
     """
     if not distributed:
         return ExampleContext(False)
