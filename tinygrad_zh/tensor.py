@@ -276,10 +276,12 @@ class Tensor:
         return Tensor(other, device=self.device)
 
     def _binary(self, op, other, reverse=False):
+        scalar = isinstance(other, numbers.Number)
         other = self._lift(other)
         a, b = (other, self) if reverse else (self, other)
         if a.dtype != b.dtype:
-            dt = np.result_type(a.dtype, b.dtype)
+            # a Python scalar only decides the kind (int tensor * 0.5 -> float32, not float64)
+            dt = other.dtype if scalar else np.result_type(a.dtype, b.dtype)
             if dt.kind != "f" and op in (E.Div,):
                 dt = backend.DEFAULT_FLOAT
             a, b = a.to(dt), b.to(dt)
@@ -302,7 +304,8 @@ class Tensor:
 
     def __pow__(self, p):
         if isinstance(p, numbers.Number) and not isinstance(p, bool):
-            return E.PowScalar.apply(self, p=p)
+            x = self if self.dtype.kind == "f" or isinstance(p, numbers.Integral) else self.to(backend.DEFAULT_FLOAT)
+            return E.PowScalar.apply(x, p=p)
         return self._binary(E.Pow, p)
 
     def __rpow__(self, base):

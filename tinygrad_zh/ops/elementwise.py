@@ -104,6 +104,8 @@ class PowScalar(Function):
     def backward(self, g):
         """z = a^p（p 为常数）:  ∂z/∂a = p·a^(p-1) —— 幂函数求导法则。"""
         p = self.p
+        if p == 0:                      # x⁰ = 1 是常数（x = 0 处也一样）：导数为 0，而不是 0·0⁻¹ = nan
+            return array_module(g).zeros(g.shape, g.dtype)
         if p == 2:
             return g * (2 * self.a)
         return g * (p * self.a ** (p - 1))

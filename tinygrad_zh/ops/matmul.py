@@ -30,11 +30,12 @@ class MatMul(Function):
         # 1-D 参数先补成矩阵（PyTorch 的约定），算完再去掉补上的维
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
+        xp = array_module(g)
         g2 = g
-        if a.ndim == 1:
-            g2 = g2[..., None, :]
-        if b.ndim == 1:
-            g2 = g2[..., None]
+        if b.ndim == 1:                 # 补回被去掉的列维 m（先补后面的，0-d 的 g 也能处理）
+            g2 = xp.expand_dims(g2, -1)
+        if a.ndim == 1:                 # 补回被去掉的行维 n
+            g2 = xp.expand_dims(g2, -2)
         ga = gb = None
         if self.needs_input_grad[0]:
             ga = g2 @ _swap(b2)
