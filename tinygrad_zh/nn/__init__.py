@@ -1,3 +1,21 @@
-"""tg.nn：层、损失函数、初始化（与 torch.nn 同名同参数）。"""
+"""tg.nn：层、损失函数、初始化（与 torch.nn 同名同参数）。
+
+    import tinygrad_zh as tg
+    from tinygrad_zh import nn
+    import tinygrad_zh.nn.functional as F
+
+    model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    loss = nn.CrossEntropyLoss()(model(x), y)
+"""
 from .parameter import Parameter
 from .module import Module
+from . import functional, init, utils
+from .containers import ModuleDict, ModuleList, Sequential
+from .linear import Flatten, Identity, Linear
+from .embedding import Embedding
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Tanh
+from .dropout import Dropout
+from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .rnn import GRU, GRUCell, LSTM, LSTMCell

@@ -26,6 +26,11 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called "
                                  "(call super().__init__() first)")
+        buffers = self.__dict__["_buffers"]
+        if name in buffers and (value is None or isinstance(value, Tensor)) \
+                and not isinstance(value, Parameter):
+            buffers[name] = value          # re-assigning a buffer keeps it a buffer (as in PyTorch)
+            return
         for d in (self._parameters, self._buffers, self._modules):
             d.pop(name, None)
         if isinstance(value, Parameter):
@@ -153,7 +158,8 @@ class Module:
                 p.data = fn(p.data, p.data.dtype.kind == "f")
                 p.device = backend.device_of(p.data)
                 if p.grad is not None:
-                    p.grad = Tensor(fn(p.grad.data, True))
+                    g = fn(p.grad.data, True)
+                    p.grad = Tensor(g, dtype=g.dtype)      # keep the dtype (Tensor() alone makes float32)
             for n, b in list(m._buffers.items()):
                 if b is not None:
                     b.data = fn(b.data, b.data.dtype.kind == "f")

@@ -1,0 +1,432 @@
+"""tg.nn.functional：层与损失的函数形式（无状态，参数由调用者传入），与 torch.nn.functional 同名同参数。
+
+The modules in ``tg.nn`` are thin wrappers that keep their parameters and call these functions.
+Each function checks its arguments (shapes, dtypes) with a clear message and then calls one fused
+op from ``tinygrad_zh/ops`` where there is one (linear, layer_norm, batch_norm, every loss).
+
+Usage::
+
+    import tinygrad_zh.nn.functional as F
+    loss = F.cross_entropy(model(x), y)
+"""
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from .. import backend
+from ..ops import index as _index
+from ..ops import loss as _loss
+from ..ops import matmul as _matmul
+from ..ops import norm as _norm
+from ..ops import softmax as _softmax
+from ..random import generator
+from ..tensor import Tensor
+
+
+# ---------------------------------------------------------------------- helpers
+def _as_tensor(x, op, name="input"):
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (np.ndarray, list, tuple, numbers.Number)) or hasattr(x, "__cuda_array_interface__"):
+        return Tensor(x)
+    raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
+
+
+def _const(w, ref, op, name="weight"):
+    """An optional constant weight (Tensor / array) as a raw array of ``ref``'s dtype and device."""
+    if w is None:
+        return None
+    arr = w.data if isinstance(w, Tensor) else np.asarray(w)
+    if isinstance(w, Tensor) and w.device != ref.device:
+        raise RuntimeError(f"{op}: {name} is on {w.device} but the input is on {ref.device}")
+    arr = backend.to_device(arr, ref.device)
+    return arr.astype(ref.dtype, copy=False)
+
+
+def _same_dtype(op, **tensors):
+    items = [(k, t) for k, t in tensors.items() if t is not None]
+    dts = {t.dtype for _, t in items}
+    if len(dts) > 1:
+        desc = ", ".join(f"{k}: {t.dtype}" for k, t in items)
+        raise TypeError(f"{op}: expected all tensors to have the same dtype, got {desc} "
+                        "(convert with .float() / .double(), or model.to(dtype))")
+
+
+def _implicit_dim(ndim, op):
+    warnings.warn(f"{op}: implicit dimension choice is deprecated; pass dim= explicitly", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+# ---------------------------------------------------------------------- linear / activations
+def linear(input, weight, bias=None):
+    """y = x Wᵀ + b（一个融合节点）。x: (…, in), W: (out, in), b: (out,)."""
+    input = _as_tensor(input, "linear")
+    _same_dtype("linear", input=input, weight=weight, bias=bias)
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias shape {bias.shape} does not match weight shape {weight.shape}: "
+                         f"expected ({weight.shape[0]},)")
+    if input.ndim == 0:
+        raise ValueError("linear: input must be at least 1-D, got a 0-d tensor")
+    if bias is None:
+        return _matmul.Linear.apply(input, weight)
+    return _matmul.Linear.apply(input, weight, bias)
+
+
+def relu(input, inplace=False):
+    """max(x, 0). (``inplace`` is accepted for compatibility; a new tensor is returned.)"""
+    return _as_tensor(input, "relu").relu()
+
+
+def sigmoid(input):
+    return _as_tensor(input, "sigmoid").sigmoid()
+
+
+def tanh(input):
+    return _as_tensor(input, "tanh").tanh()
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _as_tensor(input, "leaky_relu").leaky_relu(negative_slope)
+
+
+def gelu(input, approximate="none"):
+    """GELU(x) = x·Φ(x)；approximate="tanh" 用 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) 近似。"""
+    input = _as_tensor(input, "gelu")
+    if approximate == "none":
+        return input.gelu()
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
+        return input * 0.5 * (inner.tanh() + 1)
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input, inplace=False):
+    """SiLU / Swish: x·σ(x)."""
+    input = _as_tensor(input, "silu")
+    return input * input.sigmoid()
+
+
+def softmax(input, dim=None, dtype=None):
+    input = _as_tensor(input, "softmax")
+    if dtype is not None:
+        input = input.to(dtype)
+    return input.softmax(_implicit_dim(input.ndim, "softmax") if dim is None else dim)
+
+
+def log_softmax(input, dim=None, dtype=None):
+    input = _as_tensor(input, "log_softmax")
+    if dtype is not None:
+        input = input.to(dtype)
+    return input.log_softmax(_implicit_dim(input.ndim, "log_softmax") if dim is None else dim)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """训练时以概率 p 把元素置 0，其余乘 1/(1-p)（期望不变）；评估时原样返回。
+
+    The mask comes from the library generator, so ``tg.manual_seed`` makes it reproducible."""
+    input = _as_tensor(input, "dropout")
+    if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        raise ValueError(f"dropout: probability p must be between 0 and 1, got {p!r}")
+    if not training or p == 0:
+        return input
+    if input.dtype.kind != "f":
+        raise TypeError(f"dropout: expected a floating point input, got dtype {input.dtype}")
+    if p == 1:
+        return input * 0.0
+    keep = generator().random(input.shape, dtype=np.float32) >= np.float32(p)
+    mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
+    return input * Tensor._make(backend.to_device(mask, input.device), input.device, None, 0)
+
+
+# ---------------------------------------------------------------------- embedding
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """按下标取 weight 的行：out[..., :] = weight[input[...]]（重复的下标在反向时梯度相加）。
+
+    ``padding_idx``: that row receives no gradient. ``max_norm``: rows that are looked up and whose
+    ``norm_type``-norm exceeds it are rescaled to ``max_norm`` first (this changes ``weight``)."""
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not supported")
+    idx = input if isinstance(input, Tensor) else Tensor(np.asarray(input), device=weight.device)
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got {weight.shape}")
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be an integer tensor (int64), got dtype {idx.dtype}")
+    n = weight.shape[0]
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings ({n})")
+        padding_idx = padding_idx % n
+    if max_norm is not None:
+        _embedding_renorm(weight, idx, max_norm, norm_type)
+    return _index.Embedding.apply(weight, idx, padding_idx=padding_idx)
+
+
+def _embedding_renorm(weight, idx, max_norm, norm_type):
+    xp = weight._xp
+    rows = xp.unique(idx.data.reshape(-1))
+    if rows.size and (int(rows.min()) < 0 or int(rows.max()) >= weight.shape[0]):
+        return                                          # the op raises the clear error
+    w = weight.data
+    norms = (xp.abs(w[rows]) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+    big = norms > max_norm
+    if bool(big.any()):
+        new = w.copy()                                  # out of place: saved graph arrays stay intact
+        scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
+        new[rows[big]] = w[rows[big]] * scale[:, None]
+        weight.data = new
+
+
+# ---------------------------------------------------------------------- normalisation
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """对最后 len(normalized_shape) 维做归一化：(x − μ)/√(σ² + ε)·γ + β（一个融合节点）。"""
+    input = _as_tensor(input, "layer_norm")
+    ns = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if len(ns) == 0 or len(ns) > input.ndim or input.shape[input.ndim - len(ns):] != ns:
+        raise ValueError(f"layer_norm: input of shape {input.shape} does not end with the normalized "
+                         f"shape {ns}")
+    _same_dtype("layer_norm", input=input, weight=weight, bias=bias)
+    params = [p for p in (weight, bias) if p is not None]
+    return _norm.LayerNorm.apply(input, *params, n_axes=len(ns), eps=eps, has_weight=weight is not None,
+                                 has_bias=bias is not None)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """批归一化，输入 (N, C, *)：每个通道在批与空间维上归一化。
+
+    training=True: use the batch statistics and, when running_mean / running_var are given, update
+    them (out of place): ``r ← (1 − momentum)·r + momentum·batch_stat`` (the variance uses the
+    unbiased batch estimate). training=False: use running_mean / running_var."""
+    input = _as_tensor(input, "batch_norm")
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {input.shape}")
+    _same_dtype("batch_norm", input=input, weight=weight, bias=bias)
+    c = input.shape[1]
+    if training:
+        count = input.numel() // max(c, 1)
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got "
+                             f"input of shape {input.shape}")
+        axes = (0,) + tuple(range(2, input.ndim))
+        mean, var = _norm.moments(input.data, axes)
+        mean, var = mean.reshape(c), var.reshape(c)
+        m = float(momentum)
+        if running_mean is not None:
+            rm = running_mean.data
+            running_mean.data = (rm * (1 - m) + mean.astype(rm.dtype) * m).astype(rm.dtype)
+        if running_var is not None:
+            rv = running_var.data
+            unbiased = var.astype(rv.dtype) * (count / (count - 1))
+            running_var.data = (rv * (1 - m) + unbiased * m).astype(rv.dtype)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are required when training=False")
+        for name, r in (("running_mean", running_mean), ("running_var", running_var)):
+            if r.shape != (c,):
+                raise ValueError(f"batch_norm: {name} of shape {r.shape} does not match the {c} channels "
+                                 f"of the input of shape {input.shape}")
+        mean = running_mean.data.astype(input.dtype, copy=False)
+        var = running_var.data.astype(input.dtype, copy=False)
+    params = []
+    if weight is not None or bias is not None:
+        from ..factories import ones, zeros
+        w = weight if weight is not None else ones(c, dtype=input.dtype, device=input.device)
+        b = bias if bias is not None else zeros(c, dtype=input.dtype, device=input.device)
+        params = [w, b]
+    return _norm.BatchNorm.apply(input, *params, mean=mean, var=var, eps=eps, batch_stats=training)
+
+
+# ---------------------------------------------------------------------- losses
+def _check_pair(input, target, op, float_target=True):
+    input = _as_tensor(input, op)
+    target = _as_tensor(target, op, "target")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point input, got dtype {input.dtype}")
+    if float_target and target.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point target of dtype {input.dtype}, got dtype "
+                        f"{target.dtype} (convert with target.float())")
+    if target.shape != input.shape:
+        raise ValueError(f"{op}: target shape {target.shape} does not match input shape {input.shape} "
+                         "(they must be equal; broadcasting here is almost always a bug)")
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    return input, target
+
+
+def mse_loss(input, target, reduction="mean"):
+    """均方误差 reduce((x − y)²)."""
+    _loss.check_reduction(reduction, "mse_loss")
+    input, target = _check_pair(input, target, "mse_loss")
+    return _loss.MSELoss.apply(input, target, reduction=reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """平均绝对误差 reduce(|x − y|)."""
+    _loss.check_reduction(reduction, "l1_loss")
+    input, target = _check_pair(input, target, "l1_loss")
+    return _loss.L1Loss.apply(input, target, reduction=reduction)
+
+
+def _classes_last(input, target, op):
+    """(C,) / (N, C) / (N, C, d1, ...) logits with matching integer targets -> (M, C), (M,) and the
+    shape of an unreduced loss."""
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
+    if input.ndim == 1:
+        expected = ()
+    else:
+        expected = (input.shape[0],) + input.shape[2:]
+    if target.shape != expected:
+        raise ValueError(f"{op}: target shape {target.shape} does not match input shape {input.shape}: "
+                         f"expected class indices of shape {expected} (input is (N, C) or (N, C, d1, ...))")
+    c = input.shape[0] if input.ndim == 1 else input.shape[1]
+    if input.ndim <= 2:
+        return input.reshape(-1, c), target.reshape(-1), expected
+    perm = (0,) + tuple(range(2, input.ndim)) + (1,)
+    return input.permute(perm).reshape(-1, c), target.reshape(-1), expected
+
+
+def _check_class_target(target, op):
+    target = _as_tensor(target, op, "target")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold integer class indices (int64), got dtype {target.dtype} "
+                        "(convert with target.long())")
+    return target
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """负对数似然：input 是对数概率 (N, C)（或 (N, C, d1, ...)），target 是类别下标。"""
+    _loss.check_reduction(reduction, "nll_loss")
+    input = _as_tensor(input, "nll_loss")
+    target = _check_class_target(target, "nll_loss")
+    x, t, out_shape = _classes_last(input, target, "nll_loss")
+    loss = _loss.NLLLoss.apply(x, t, weight=_const(weight, x, "nll_loss"), ignore_index=ignore_index,
+                               reduction=reduction)
+    return loss.reshape(out_shape) if reduction == "none" else loss
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """交叉熵 = log_softmax + NLL（logits，不要先做 softmax）。
+
+    target: integer class indices of shape (N,) (or (N, d1, ...) for input (N, C, d1, ...)), or
+    class probabilities of the input's shape. Without ``weight`` / ``label_smoothing`` this is a
+    single fused, numerically stable op (logits of 1e4 are fine)."""
+    _loss.check_reduction(reduction, "cross_entropy")
+    input = _as_tensor(input, "cross_entropy")
+    target = _as_tensor(target, "cross_entropy", "target")
+    if input.dtype.kind != "f":
+        raise TypeError(f"cross_entropy: expected floating point logits, got dtype {input.dtype}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if target.dtype.kind == "f":
+        if target.shape != input.shape:
+            raise TypeError(f"cross_entropy: target must hold integer class indices (int64), got dtype "
+                            f"{target.dtype} of shape {target.shape} for input of shape {input.shape} "
+                            "(convert with target.long(); float targets are only accepted as class "
+                            "probabilities of the same shape as the input)")
+        return _soft_cross_entropy(input, target.to(input.dtype), weight, reduction, label_smoothing)
+    target = _check_class_target(target, "cross_entropy")
+    x, t, out_shape = _classes_last(input, target, "cross_entropy")
+    if weight is None and label_smoothing == 0:
+        loss = _softmax.SoftmaxCrossEntropy.apply(x, t, ignore_index=ignore_index, reduction=reduction)
+    else:
+        w = _const(weight, x, "cross_entropy")
+        logp = x.log_softmax(1)
+        loss = _loss.NLLLoss.apply(logp, t, weight=w, ignore_index=ignore_index, reduction=reduction)
+        if label_smoothing > 0:
+            loss = _smoothing(loss, logp, t, w, ignore_index, reduction, label_smoothing)
+    return loss.reshape(out_shape) if reduction == "none" else loss
+
+
+def _smoothing(nll, logp, t, w, ignore_index, reduction, eps):
+    """标签平滑：目标分布 = (1 − ε)·onehot + ε/C，损失 = (1 − ε)·NLL + (ε/C)·Σ_c (−w_c logp_c)。"""
+    n, c = logp.shape
+    valid = (t.data != ignore_index)
+    per_class = logp if w is None else logp * Tensor._make(w, logp.device, None, 0)
+    mask = Tensor._make(valid.astype(logp.dtype), logp.device, None, 0)
+    smooth = -per_class.sum(1) * mask
+    if reduction == "mean":
+        if w is None:
+            denom = float(valid.sum())
+        else:
+            denom = float(w[logp._xp.where(valid, t.data, 0)][valid].sum())
+        smooth = smooth.sum() / denom
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1 - eps) + smooth * (eps / c)
+
+
+def _soft_cross_entropy(input, target, weight, reduction, eps):
+    """target = class probabilities: loss = −Σ_c w_c · t_c · log softmax(x)_c ("mean" averages over samples)."""
+    dim = 0 if input.ndim == 1 else 1
+    c = input.shape[dim]
+    if eps > 0:
+        target = target * (1 - eps) + eps / c
+    logp = input.log_softmax(dim)
+    prod = logp * target
+    if weight is not None:
+        w = _const(weight, input, "cross_entropy")
+        shape = (c,) + (1,) * (input.ndim - dim - 1)
+        prod = prod * Tensor._make(w.reshape(shape), input.device, None, 0)
+    loss = -prod.sum(dim)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """二元交叉熵，input 是概率（已经过 sigmoid）：−[y log p + (1 − y) log(1 − p)]，log 截断到 ≥ −100。"""
+    _loss.check_reduction(reduction, "binary_cross_entropy")
+    input, target = _check_pair(input, target, "binary_cross_entropy")
+    return _loss.BCELoss.apply(input, target, weight=_const(weight, input, "binary_cross_entropy"),
+                               reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """sigmoid + 二元交叉熵的稳定融合形式（input 是 logits）。``pos_weight``: 正样本的权重，按最后一维广播。"""
+    op = "binary_cross_entropy_with_logits"
+    _loss.check_reduction(reduction, op)
+    input, target = _check_pair(input, target, op)
+    return _loss.BCEWithLogitsLoss.apply(input, target, weight=_const(weight, input, op),
+                                         pos_weight=_const(pos_weight, input, op, "pos_weight"),
+                                         reduction=reduction)
+
+
+# ---------------------------------------------------------------------- conv / pool / lstm (ops/conv.py, ops/lstm.py)
+def _forward_to(module, name):
+    import importlib
+    try:
+        mod = importlib.import_module(f"..ops.{module}", __package__)
+    except ImportError as e:
+        raise NotImplementedError(f"{name}: tinygrad_zh/ops/{module}.py is not available ({e})") from None
+    fn = getattr(mod, name, None)
+    if fn is None:
+        raise NotImplementedError(f"{name}: tinygrad_zh/ops/{module}.py defines no {name}()")
+    return fn
+
+
+def conv2d(*args, **kwargs):
+    """2-D convolution (see ``tinygrad_zh/ops/conv.py``)."""
+    return _forward_to("conv", "conv2d")(*args, **kwargs)
+
+
+def max_pool2d(*args, **kwargs):
+    """2-D max pooling (see ``tinygrad_zh/ops/conv.py``)."""
+    return _forward_to("conv", "max_pool2d")(*args, **kwargs)
+
+
+def avg_pool2d(*args, **kwargs):
+    """2-D average pooling (see ``tinygrad_zh/ops/conv.py``)."""
+    return _forward_to("conv", "avg_pool2d")(*args, **kwargs)
+
+
+def lstm_cell(*args, **kwargs):
+    """One fused LSTM step (see ``tinygrad_zh/ops/lstm.py``)."""
+    return _forward_to("lstm", "lstm_cell")(*args, **kwargs)

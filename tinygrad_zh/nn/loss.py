@@ -1,0 +1,91 @@
+"""损失函数层（与 torch.nn 同名同参数）：它们只保存选项，计算交给 functional 里的融合运算。
+
+``reduction``: "mean" (default), "sum" or "none" (one loss per sample). Class / element weights
+are stored as buffers named ``weight`` / ``pos_weight``, as in PyTorch.
+"""
+from ..tensor import Tensor
+from . import functional as F
+from .module import Module
+
+
+def _legacy(size_average, reduce, name):
+    if size_average is not None or reduce is not None:
+        raise ValueError(f"{name}: size_average and reduce are deprecated; use reduction='mean' / 'sum' / 'none'")
+
+
+def _buffer(w):
+    return None if w is None else (w if isinstance(w, Tensor) else Tensor(w))
+
+
+class _Loss(Module):
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__()
+        _legacy(size_average, reduce, type(self).__name__)
+        if reduction not in ("none", "mean", "sum"):
+            raise ValueError(f"{type(self).__name__}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+        self.reduction = reduction
+
+
+class _WeightedLoss(_Loss):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", _buffer(weight))
+
+
+class MSELoss(_Loss):
+    """均方误差：reduce((input − target)²)。"""
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """平均绝对误差：reduce(|input − target|)。"""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """交叉熵：input 是 logits (N, C) 或 (N, C, d1, ...)，target 是类别下标（int64）或同形状的类别概率。
+
+    Stable for any logits (one fused log-softmax + NLL op). ``ignore_index`` rows count for nothing
+    (and are left out of the "mean" denominator); ``label_smoothing`` mixes ε/C into the target."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing)
+
+
+class NLLLoss(_WeightedLoss):
+    """负对数似然：input 是对数概率（log_softmax 的输出），target 是类别下标。"""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+class BCELoss(_WeightedLoss):
+    """二元交叉熵，input 是概率 ∈ [0, 1]（log 截断到 ≥ −100，p = 0 或 1 也不会得到 inf）。"""
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """sigmoid + 二元交叉熵的稳定融合形式：input 是 logits。``pos_weight`` 按类别加权正样本。"""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", _buffer(weight))
+        self.register_buffer("pos_weight", _buffer(pos_weight))
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)

@@ -1,0 +1,204 @@
+"""损失函数的融合运算：MSE、L1、NLL、BCE 与数值稳定的 BCEWithLogits（各自一个节点）。
+
+Every Function takes ``reduction`` in {"none", "mean", "sum"} and does the reduction itself, so
+backward only has to scale the per-element gradient. Optional per-element / per-class weights are
+passed as raw arrays (constants: no gradient flows into them).
+(Softmax + cross-entropy lives in ``ops/softmax.py``.)
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..backend import array_module
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def check_reduction(reduction, op):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(loss, reduction):
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "mean":
+        total = total / loss.dtype.type(max(loss.size, 1))
+    return array_module(loss).asarray(total, dtype=loss.dtype)     # 0-d array, not a NumPy scalar
+
+
+def _scaled(g, shape, reduction, size):
+    """The upstream gradient as seen by every element of the unreduced loss."""
+    xp = array_module(g)
+    if reduction == "none":
+        return g
+    if reduction == "mean":
+        g = g * g.dtype.type(1.0 / max(size, 1))
+    return xp.broadcast_to(g, shape)
+
+
+class MSELoss(Function):
+    """L = reduce((x − y)²)."""
+
+    def forward(self, x, y, reduction="mean"):
+        self.diff, self.reduction = x - y, reduction
+        return _reduce(self.diff * self.diff, reduction)
+
+    def backward(self, g):
+        """L = (x − y)²:  ∂L/∂x = 2(x − y),  ∂L/∂y = −2(x − y) —— 误差越大，梯度越大（mean 时再除以元素数）。"""
+        d = self.diff
+        gx = _scaled(g, d.shape, self.reduction, d.size) * (2 * d)
+        return gx, (-gx if self.needs_input_grad[1] else None)
+
+
+class L1Loss(Function):
+    """L = reduce(|x − y|)."""
+
+    def forward(self, x, y, reduction="mean"):
+        xp = array_module(x)
+        d = x - y
+        self.sign, self.reduction = xp.sign(d), reduction
+        return _reduce(xp.abs(d), reduction)
+
+    def backward(self, g):
+        """L = |x − y|:  ∂L/∂x = sign(x − y),  ∂L/∂y = −sign(x − y) —— 梯度大小恒为 1，只看方向（x = y 处取 0）。"""
+        s = self.sign
+        gx = _scaled(g, s.shape, self.reduction, s.size) * s
+        return gx, (-gx if self.needs_input_grad[1] else None)
+
+
+class NLLLoss(Function):
+    """负对数似然：L_i = −w_{y_i} · logp[i, y_i]（logp: (N, C) 对数概率，target: (N,) 整数类别）。
+
+    ``weight``: optional (C,) class weights; "mean" divides by Σ w_{y_i} over the rows that are not
+    ``ignore_index`` (PyTorch's convention)."""
+
+    def forward(self, logp, target, weight=None, ignore_index=-100, reduction="mean"):
+        xp = array_module(logp)
+        if logp.ndim != 2:
+            raise ValueError(f"nll_loss: expected log-probabilities of shape (N, C), got {logp.shape}")
+        if target.dtype.kind not in "iu":
+            raise TypeError(f"nll_loss: target must hold integer class indices (int64), got dtype {target.dtype}")
+        if target.shape != logp.shape[:1]:
+            raise ValueError(f"nll_loss: target shape {target.shape} does not match input {logp.shape}: "
+                             f"expected ({logp.shape[0]},)")
+        n, c = logp.shape
+        valid = target != ignore_index
+        safe = xp.where(valid, target, 0)
+        if n and (int(safe.max()) >= c or int(safe.min()) < 0):
+            bad = int(safe.max()) if int(safe.max()) >= c else int(safe.min())
+            raise IndexError(f"nll_loss: target {bad} is out of range for {c} classes "
+                             f"(valid: 0..{c - 1} or ignore_index={ignore_index})")
+        w = valid.astype(logp.dtype)
+        if weight is not None:
+            if weight.shape != (c,):
+                raise ValueError(f"nll_loss: weight must have shape ({c},), got {weight.shape}")
+            w = w * weight.astype(logp.dtype)[safe]
+        rows = xp.arange(n)
+        loss = -logp[rows, safe] * w
+        self.shape, self.rows, self.safe, self.w, self.reduction = logp.shape, rows, safe, w, reduction
+        if reduction == "none":
+            return loss
+        total = loss.sum()
+        if reduction == "mean":
+            self.denom = w.sum()
+            total = total / self.denom
+        return xp.asarray(total, dtype=logp.dtype)
+
+    def backward(self, g):
+        """L_i = −w_i logp[i, y_i]:  ∂L/∂logp[i, c] = −w_i（c = y_i），其余为 0 —— 梯度只落在正确类别那一格。"""
+        xp = array_module(g)
+        coef = -self.w * (g if self.reduction == "none" else
+                          g / self.denom if self.reduction == "mean" else g)
+        out = xp.zeros(self.shape, g.dtype)
+        out[self.rows, self.safe] = coef
+        return out, None
+
+
+def _check_weight(weight, shape, op):
+    if weight is None:
+        return
+    try:
+        ok = np.broadcast_shapes(tuple(weight.shape), tuple(shape)) == tuple(shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{op}: weight of shape {weight.shape} does not broadcast to the input "
+                         f"shape {shape}")
+
+
+class BCELoss(Function):
+    """二元交叉熵（输入是概率 p ∈ [0, 1]）：L = −w [y log p + (1 − y) log(1 − p)]，log 截断到 ≥ −100。"""
+
+    def forward(self, p, y, weight=None, reduction="mean"):
+        xp = array_module(p)
+        if p.size and (float(p.min()) < 0 or float(p.max()) > 1):
+            raise ValueError("binary_cross_entropy: all elements of input must be probabilities in "
+                             f"[0, 1], got values in [{float(p.min())}, {float(p.max())}] "
+                             "(pass logits to binary_cross_entropy_with_logits instead)")
+        _check_weight(weight, p.shape, "binary_cross_entropy")
+        with np.errstate(divide="ignore"):                  # log 0 = -inf, clamped right away
+            logp = xp.maximum(xp.log(p), p.dtype.type(-100))
+            log1mp = xp.maximum(xp.log1p(-p), p.dtype.type(-100))
+        loss = -(y * logp + (1 - y) * log1mp)
+        if weight is not None:
+            loss = loss * weight
+        self.p, self.y, self.logp, self.log1mp = p, y, logp, log1mp
+        self.weight, self.reduction = weight, reduction
+        return _reduce(loss, reduction)
+
+    def backward(self, g):
+        """L = −[y log p + (1 − y) log(1 − p)]:  ∂L/∂p = (p − y) / (p(1 − p)),  ∂L/∂y = log(1 − p) − log p
+        —— 分母截断到 ≥ 1e-12，p 为 0 或 1 时梯度也不会变成 inf。"""
+        xp = array_module(g)
+        p, y = self.p, self.y
+        gs = _scaled(g, p.shape, self.reduction, p.size)
+        if self.weight is not None:
+            gs = gs * self.weight
+        gp = gy = None
+        if self.needs_input_grad[0]:
+            gp = gs * (p - y) / xp.maximum(p * (1 - p), p.dtype.type(1e-12))
+        if self.needs_input_grad[1]:
+            gy = gs * (self.log1mp - self.logp)
+        return gp, gy
+
+
+class BCEWithLogitsLoss(Function):
+    """L = −w [ pw·y log σ(x) + (1 − y) log(1 − σ(x)) ]，用稳定形式计算：
+
+        −log σ(x) = softplus(−x) = max(−x, 0) + log(1 + e^{−|x|})
+        L = (1 − y) x + (1 + (pw − 1) y) · softplus(−x)
+
+    e^{−|x|} ≤ 1, so nothing overflows even for logits of ±1e4. ``pos_weight`` (pw) broadcasts
+    against the last dim (one weight per class)."""
+
+    def forward(self, x, y, weight=None, pos_weight=None, reduction="mean"):
+        xp = array_module(x)
+        _check_weight(weight, x.shape, "binary_cross_entropy_with_logits")
+        _check_weight(pos_weight, x.shape, "binary_cross_entropy_with_logits (pos_weight)")
+        sp = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))        # softplus(−x) = −log σ(x)
+        coef = 1 + (pos_weight - 1) * y if pos_weight is not None else None
+        loss = (1 - y) * x + (coef * sp if coef is not None else sp)
+        if weight is not None:
+            loss = loss * weight
+        self.x, self.y, self.sp, self.coef = x, y, sp, coef
+        self.weight, self.pos_weight, self.reduction = weight, pos_weight, reduction
+        return _reduce(loss, reduction)
+
+    def backward(self, g):
+        """L = (1 − y)x + c·softplus(−x), c = 1 + (pw − 1)y:  ∂L/∂x = (1 − y) − c·σ(−x)，pw = 1 时化简为 σ(x) − y；
+        ∂L/∂y = −x + (pw − 1)·softplus(−x) —— 预测概率减去标签，和 softmax 交叉熵一样简洁。"""
+        from .elementwise import sigmoid_array
+        x, y = self.x, self.y
+        gs = _scaled(g, x.shape, self.reduction, x.size)
+        if self.weight is not None:
+            gs = gs * self.weight
+        gx = gy = None
+        if self.needs_input_grad[0]:
+            if self.coef is None:
+                gx = gs * (sigmoid_array(x) - y)
+            else:
+                gx = gs * ((1 - y) - self.coef * sigmoid_array(-x))
+        if self.needs_input_grad[1]:
+            gy = gs * (-x + (self.pos_weight - 1) * self.sp if self.pos_weight is not None else -x)
+        return gx, gy
