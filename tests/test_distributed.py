@@ -278,3 +278,133 @@ def test_example_context_splits_batch_rows_and_samples():
         r1.local_batch(63)
     s = r1.sampler(list(range(10)), seed=4)
     assert isinstance(s, DistributedSampler) and (s.rank, s.num_replicas, s.seed) == (1, 2, 4)
+
+
+# ============================================================================ in-process with a fake group
+class _FakeGroup:
+    """Stands in for a 2-rank MPI group whose other rank sees exactly the same values as this one."""
+    name, device, rank, world_size = "fake", "cpu", 0, 2
+    DTYPES = ("float32", "float64", "int64")
+
+    def __init__(self, other=None):
+        self.calls, self.other = [], other          # other(obj) -> what "rank 1" sends
+
+    def all_gather_object(self, obj):
+        return [obj, obj if self.other is None else self.other(obj)]
+
+    def all_reduce_(self, arr, op):
+        self.calls.append(("all_reduce", arr.size))
+        if op == "sum":
+            arr *= 2                                 # both ranks contributed the same values
+
+    def broadcast_(self, arr, src):
+        self.calls.append(("broadcast", arr.size))
+
+    def barrier(self):
+        pass
+
+
+@pytest.fixture
+def fake_group(monkeypatch):
+    from tinygrad_zh.distributed import process_group as pg
+    g = _FakeGroup()
+    monkeypatch.setattr(pg, "_group", g)
+    return g
+
+
+class _Net(tg.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = tg.nn.Linear(5, 40), tg.nn.Linear(40, 40), tg.nn.Linear(40, 3)
+        self.spare = tg.nn.Linear(2, 2)              # never used in forward
+
+    def forward(self, x):
+        return self.c(self.b(self.a(x).tanh()).relu())
+
+
+def test_ddp_syncs_once_per_backward_in_buckets(fake_group):
+    from tinygrad_zh.nn.parallel import DistributedDataParallel
+    tg.manual_seed(0)
+    net = _Net()
+    ddp = DistributedDataParallel(net, bucket_cap_mb=7000 / 2**20)     # ~7 KB buckets
+    n_params = len(net.parameters())
+    assert [k for k, _ in fake_group.calls] == ["broadcast"]          # one flat float32 broadcast
+    assert 1 < ddp.num_buckets < n_params
+    assert list(ddp.state_dict()) == list(net.state_dict()) and "a.weight" in ddp.state_dict()
+    assert ddp.parameters() == net.parameters() and ddp.b is net.b    # attribute fallback
+    ddp.eval()
+    assert not net.training and not net.b.training
+    ddp.train()
+
+    x = tg.randn(4, 5)
+    ref = _Net()
+    ref.load_state_dict(net.state_dict())
+    (ref(x).sum() + ref(x).mean()).backward()
+    fake_group.calls.clear()
+    (ddp(x).sum() + ddp(x).mean()).backward()                          # DDP output used twice
+    assert ddp.sync_count == 1                                         # ... still one sync
+    reduces = [c for c in fake_group.calls if c[0] == "all_reduce"]
+    used = sum(p.numel() for n, p in net.named_parameters() if not n.startswith("spare"))
+    assert len(reduces) == ddp.last_collectives <= ddp.num_buckets and sum(s for _, s in reduces) == used
+    for (n, p), (_, q) in zip(net.named_parameters(), ref.named_parameters()):
+        if n.startswith("spare"):
+            assert p.grad is None
+        else:                                                          # mean of two equal grads
+            np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+    with ddp.no_sync():
+        ddp(x).sum().backward()
+    assert ddp.sync_count == 1
+    with tg.no_grad():
+        assert ddp(x).grad_fn is None
+    (net(x).sum()).backward()                                          # not through DDP: no sync
+    assert ddp.sync_count == 1
+
+
+def test_ddp_treats_a_grad_missing_on_one_rank_as_zero(monkeypatch):
+    from tinygrad_zh.distributed import process_group as pg
+    from tinygrad_zh.nn.parallel import DistributedDataParallel
+    # "rank 1" reports that every parameter has a gradient (here `spare` has none); every exchange is
+    # a (call, local_error, payload) tuple
+    def other(obj):
+        call, err, payload = obj
+        return (call, err, [True] * len(payload)) if call.startswith("DDP gradient sync") else obj
+    g = _FakeGroup(other=other)
+    monkeypatch.setattr(pg, "_group", g)
+    net = _Net()
+    ddp = DistributedDataParallel(net)
+    ddp(tg.randn(3, 5)).sum().backward()
+    assert net.spare.weight.grad is not None and not net.spare.weight.grad.numpy().any()
+
+
+def test_ddp_construction_names_the_differing_parameter(monkeypatch):
+    from tinygrad_zh.distributed import process_group as pg
+    from tinygrad_zh.nn.parallel import DistributedDataParallel
+
+    def other(obj):                          # rank 1 built a wider first layer
+        call, err, payload = obj
+        if call == "all_gather_object()":
+            return (call, err, [(n, (50, 5) if n == "a.weight" else s, d) for n, s, d in payload])
+        return obj
+    monkeypatch.setattr(pg, "_group", _FakeGroup(other=other))
+    with pytest.raises(RuntimeError, match=r"'a.weight' with shape \(40, 5\).*rank 0 but 'a.weight' "
+                                           r"with shape \(50, 5\) and dtype float32 on rank 1"):
+        DistributedDataParallel(_Net())
+
+
+def test_collective_disagreement_is_reported_with_every_rank(monkeypatch):
+    from tinygrad_zh.distributed import process_group as pg
+    g = _FakeGroup(other=lambda obj: (obj[0].replace("(3,)", "(7,)"),) + obj[1:])
+    monkeypatch.setattr(pg, "_group", g)
+    with pytest.raises(RuntimeError, match=r"rank 0 called all_reduce\(shape \(3,\), float32, op='sum'\); "
+                                           r"rank 1 called all_reduce\(shape \(7,\), float32"):
+        dist.all_reduce(tg.ones(3))
+    assert g.calls == []                              # nothing was sent after the mismatch
+    g.other = None
+    t = tg.tensor([1.0, 2.0])
+    assert dist.all_reduce(t, op="mean") is t and t.numpy().tolist() == [1.0, 2.0]
+    monkeypatch.setattr(g, "device", "cuda")         # pretend the group is NCCL-like, pass a CPU tensor
+    with pytest.raises(RuntimeError, match=r"rank 0: the 'fake' backend works on cuda tensors, got a cpu "
+                                           r"tensor of shape \(2,\) \(move it with .to\('cuda'\) or use "
+                                           r"backend='mpi'\); rank 1"):
+        dist.broadcast(tg.ones(2), src=0)
