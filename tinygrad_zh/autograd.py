@@ -130,6 +130,14 @@ def _toposort(root_fn):
     return order
 
 
+def _base(g):
+    """The array that owns ``g``'s memory (``g`` itself unless it is a view)."""
+    base = g
+    while base.base is not None and isinstance(base.base, type(g)):
+        base = base.base
+    return base
+
+
 def _accumulate_leaf(t, g, owned):
     """把梯度累加到叶子张量的 .grad（跨多次 backward 累加，与 PyTorch 相同）。
 
@@ -138,9 +146,7 @@ def _accumulate_leaf(t, g, owned):
     from .tensor import Tensor
     if g.dtype != t.data.dtype:
         g = g.astype(t.data.dtype)
-    base = g
-    while base.base is not None and isinstance(base.base, type(g)):
-        base = base.base
+    base = _base(g)
     if not g.flags.writeable or id(base) in owned or g.shape != t.data.shape:
         g = g.copy() if g.shape == t.data.shape else np.broadcast_to(g, t.data.shape).copy()
     else:
@@ -153,7 +159,7 @@ def _accumulate_leaf(t, g, owned):
 
 def backward(root, gradient=None, retain_graph=False):
     """反向传播：从 root 出发，按拓扑逆序对每个节点应用链式法则，把梯度累加到叶子上。"""
-    xp_ones = None
+    xp_ones, user_given = None, gradient is not None
     if gradient is None:
         if root.data.size != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got a tensor "
@@ -171,6 +177,8 @@ def backward(root, gradient=None, retain_graph=False):
         raise RuntimeError("backward: the tensor does not require grad and has no grad_fn "
                            "(was it computed under no_grad, or from tensors without requires_grad?)")
     owned = set()
+    if user_given:                              # the caller's array: never hand it out as a .grad
+        owned.add(id(_base(gradient)))
     if root._ctx is None:                       # backward on a leaf: d root / d root = 1
         _accumulate_leaf(root, gradient, owned)
         return
