@@ -51,18 +51,18 @@ def load_ci_profile(max_examples=None):
 
 
 # ---------------------------------------------------------------------------- shapes
-def shapes(min_dims=0, max_dims=4, min_side=1, max_side=4):
+def shapes(min_dims=0, max_dims=4, max_side=4, min_side=1):
     """Shapes as tuples: ``()`` (0-d) up to ``max_dims`` dims, each of ``min_side..max_side``."""
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
 
 
 @st.composite
-def broadcastable_shapes(draw, num_shapes=2, min_dims=0, max_dims=4, min_side=1, max_side=4):
+def broadcastable_shapes(draw, num_shapes=2, min_dims=0, max_dims=4, max_side=4, min_side=1):
     """A tuple of ``num_shapes`` shapes that broadcast together.
 
     Start from the result shape, then for each input drop some leading dims and turn some dims
     into 1: every broadcasting rule (missing dims, size-1 dims, equal dims) shows up."""
-    result = draw(shapes(min_dims, max_dims, min_side, max_side))
+    result = draw(shapes(min_dims, max_dims, max_side, min_side))
     out = []
     for _ in range(num_shapes):
         kept = result[draw(st.integers(0, len(result))):] if result else ()
@@ -120,11 +120,13 @@ def _bounds(min_value, max_value, positive):
 
 
 def _push_away(x, points, margin):
-    """Move ``x`` to ``p ± margin`` when it is closer than ``margin`` to a point ``p``."""
-    for p in points:
-        if abs(x - p) < margin:
-            x = p + margin if x >= p else p - margin
-    return x
+    """Move ``x`` to the nearest value that is at least ``margin`` from every point."""
+    if all(abs(x - p) >= margin for p in points):
+        return x
+    m = margin * (1 + 1e-9)                  # a hair more, so rounding cannot land inside
+    candidates = [p + s * m for p in points for s in (-1.0, 1.0)]
+    ok = [c for c in candidates if all(abs(c - p) >= margin for p in points)]
+    return min(ok, key=lambda c: abs(c - x)) if ok else x
 
 
 def elements(min_value=-3.0, max_value=3.0, positive=False, away_from=(0.0,), margin=0.05,
@@ -151,6 +153,9 @@ def scalars(min_value=-3.0, max_value=3.0, positive=False, away_from=(0.0,), mar
     return elements(min_value, max_value, positive, away_from, margin)
 
 
+_elements = elements        # arrays() has a parameter called ``elements``
+
+
 @st.composite
 def _layout_view(draw, base_arrays, shape):
     """Draw an array of ``shape`` that is a non-contiguous view: a permuted and/or strided slice."""
@@ -169,39 +174,53 @@ def _layout_view(draw, base_arrays, shape):
         base = base[tuple(sl)]
     inv = np.argsort(perm) if ndim else ()
     view = base.transpose(tuple(int(i) for i in inv)) if ndim else base
+    if view.size > 1 and view.flags.c_contiguous:
+        # size-1 dims do not count for contiguity: stride along a real dim instead
+        axis = next(i for i, n in enumerate(shape) if n > 1)
+        buf_shape = list(shape)
+        buf_shape[axis] *= 2
+        sl = [slice(None)] * ndim
+        sl[axis] = slice(None, None, 2)
+        buf = np.zeros(buf_shape, view.dtype)
+        buf[tuple(sl)] = view
+        view = buf[tuple(sl)]
     assert view.shape == tuple(shape)
     return view
 
 
 @st.composite
-def arrays(draw, shape=None, dtype="float64", min_value=-3.0, max_value=3.0, positive=False,
-           away_from=(0.0,), margin=0.05, distinct=False, grid_step=None, grid_phase=0.5,
-           noncontiguous=False, min_dims=0, max_dims=4, max_side=4):
+def arrays(draw, shape=None, dtype="float64", elements=None, min_value=-3.0, max_value=3.0,
+           positive=False, away_from=(0.0,), margin=0.05, distinct=False, grid_step=None,
+           grid_phase=0.5, noncontiguous=False, min_dims=0, max_dims=4, max_side=4):
     """NumPy arrays for tests.
 
     Args:
         shape: a fixed shape, a strategy of shapes, or None (``shapes(min_dims, max_dims, max_side)``).
-        dtype: floating (values from ``elements``), integer (``min_value..max_value``) or bool.
+        dtype: floating (values from :func:`elements`), integer (``min_value..max_value``) or bool.
+        elements: your own strategy for the values (then the value options below are ignored).
         positive: restrict to ``[0.1, max_value]`` (the domain of log, sqrt, ...).
         away_from, margin: keep values ``margin`` away from these points (non-differentiable kinks).
-        distinct: no two values closer than ``grid_step`` (default 0.1): no ties in max/min/sort.
+        distinct: no two values closer than ``grid_step`` (by default a grid fine enough for the
+            array's size, at most 0.1): no ties in max/min/sort.
         noncontiguous: True -> always a transposed/strided view; None -> sometimes; False -> never.
     """
     dt = np.dtype(dtype)
     if shape is None:
         shape = shapes(min_dims, max_dims, max_side=max_side)
     shp = draw(shape) if isinstance(shape, st.SearchStrategy) else tuple(shape)
-    if dt.kind == "b":
-        elems, store = st.booleans(), dt
+    store = np.dtype("float64") if dt.kind == "f" else dt   # floats drawn in float64, then cast
+    if elements is not None:
+        elems = elements
+    elif dt.kind == "b":
+        elems = st.booleans()
     elif dt.kind in "iu":
-        elems, store = st.integers(int(min_value), int(max_value)), dt
+        elems = st.integers(int(min_value), int(max_value))
     else:
         step = grid_step
         if step is None and distinct:        # enough grid points for every element (views: 2x)
             lo, hi = _bounds(min_value, max_value, positive)
             step = min(0.1, (hi - lo) / (8 * max(int(np.prod(shp, dtype=np.int64)), 1)))
-        elems = elements(min_value, max_value, positive, away_from, margin, step, grid_phase)
-        store = np.dtype("float64")          # drawn in float64, then cast (float32 keeps its dtype)
+        elems = _elements(min_value, max_value, positive, away_from, margin, step, grid_phase)
     unique = bool(distinct) and dt.kind == "f"
 
     def base_arrays(s):
@@ -214,12 +233,14 @@ def arrays(draw, shape=None, dtype="float64", min_value=-3.0, max_value=3.0, pos
     return draw(base_arrays(shp))
 
 
-def tensors(shape=None, dtype="float64", requires_grad=False, **kwargs):
-    """``tg.Tensor`` values built from :func:`arrays` (same keyword arguments: ``min_value``,
-    ``max_value``, ``positive``, ``away_from``, ``margin``, ``distinct``, ``noncontiguous`` ...).
+def tensors(shape=None, dtype="float64", elements=None, min_value=-3.0, max_value=3.0, positive=False,
+            away_from=(0.0,), margin=0.05, requires_grad=False, **kwargs):
+    """``tg.Tensor`` values built from :func:`arrays` (same options; also ``distinct``,
+    ``noncontiguous``, ``grid_step``, ``min_dims``, ``max_dims``, ``max_side``).
 
     The Tensor wraps the drawn array without copying, so a non-contiguous view stays one."""
     dt = np.dtype(dtype)
     grad = requires_grad and dt.kind == "f"
-    return arrays(shape=shape, dtype=dt, **kwargs).map(
+    return arrays(shape=shape, dtype=dt, elements=elements, min_value=min_value, max_value=max_value,
+                  positive=positive, away_from=away_from, margin=margin, **kwargs).map(
         lambda a: Tensor(a, dtype=dt, requires_grad=grad))
