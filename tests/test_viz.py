@@ -79,6 +79,20 @@ def test_to_dot_module_names_and_multi_output_ops():
     assert "weight\\n(2, 3)" in labels and "bias\\n(2,)" in labels
 
 
+def test_to_dot_several_outputs_of_a_multi_output_op():
+    from tinygrad_zh.ops.lstm import LSTMCellFn
+    A = tg.tensor(np.zeros((2, 8)), requires_grad=True)
+    c0 = tg.tensor(np.ones((2, 2)), requires_grad=True)
+    h, c = LSTMCellFn.apply(A, c0)
+    nodes, edges = parse_dot(viz.to_dot([h, c], names={h: "h", c: "c"}))
+    cell = by_label(nodes, "LSTMCellFn")
+    assert nodes[cell] == ("box", "LSTMCellFn\\n(2, 2) (2, 2)")
+    assert sorted(e for e in edges if e[0] == cell) == sorted([(cell, by_label(nodes, "h\\n"), "[0]"),
+                                                               (cell, by_label(nodes, "c\\n"), "[1]")])
+    with pytest.raises(ValueError, match="non-empty"):
+        viz.to_dot([])
+
+
 def test_to_dot_of_a_leaf_and_after_backward():
     t = tg.tensor([1.0, 2.0, 3.0])
     nodes, edges = parse_dot(viz.to_dot(t))

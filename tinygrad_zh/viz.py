@@ -37,9 +37,10 @@ def _name_map(names):
     return {id(t): str(n) for t, n in names.items()}
 
 
-def _walk(root):
-    """All graph nodes reachable from ``root``, root first (iterative DFS)."""
-    fns, seen, stack = [], set(), [root._ctx] if root._ctx is not None else []
+def _walk(roots):
+    """All graph nodes reachable from ``roots``, outputs first (iterative DFS)."""
+    fns, seen = [], set()
+    stack = [r._ctx for r in reversed(roots) if r._ctx is not None]
     while stack:
         fn = stack.pop()
         if fn in seen:
@@ -59,7 +60,8 @@ def to_dot(tensor, names=None, title=None):
     """计算图的 DOT 文本（Graphviz 格式）。
 
     Args:
-        tensor: the output whose graph is drawn (usually the loss).
+        tensor: the output whose graph is drawn (usually the loss), or a list/tuple of outputs
+            (e.g. ``(h, c)`` of an LSTM step) drawn in one picture.
         names: optional labels: ``{tensor: "w1", ...}`` or a ``Module`` (parameter names).
         title: optional caption drawn above the graph.
     Returns:
@@ -71,7 +73,10 @@ def to_dot(tensor, names=None, title=None):
             '  edge [fontname="Helvetica", fontsize=8];']
     if title:
         head.append(f'  labelloc="t"; label="{_esc(title)}";')
-    fns = _walk(tensor)
+    roots = [tensor] if hasattr(tensor, "_ctx") else list(tensor)
+    if not roots:
+        raise ValueError("to_dot: expected a Tensor or a non-empty list of Tensors")
+    fns = _walk(roots)
     ids, nodes, edges = {}, [], []
 
     def nid(obj, prefix):
@@ -85,8 +90,9 @@ def to_dot(tensor, names=None, title=None):
         for p in fn.parents:
             if p._ctx is not None:
                 out_shapes.setdefault(id(p._ctx), {})[p._out_idx] = p.shape
-    if tensor._ctx is not None:
-        out_shapes.setdefault(id(tensor._ctx), {})[tensor._out_idx] = tensor.shape
+    for r in roots:
+        if r._ctx is not None:
+            out_shapes.setdefault(id(r._ctx), {})[r._out_idx] = r.shape
 
     declared = set()
     for fn in reversed(fns):                 # inputs before the ops that use them
@@ -109,18 +115,19 @@ def to_dot(tensor, names=None, title=None):
                 tag = _esc(nm) if nm else (f"[{p._out_idx}]" if p._ctx.n_outputs > 1 else "")
                 lbl = (tag + " " if tag else "") + _fmt_shape(p.shape)
                 edges.append(f'  {src} -> {f} [label="{lbl}"];')
-    out = nid(tensor, "t")
-    nm = names.get(id(tensor), "")
-    lbl = (_esc(nm) + "\\n" if nm else "") + _fmt_shape(tensor.shape)
-    nodes.append(f'  {out} [shape=ellipse, style="filled,bold", fillcolor="#ffe7a8", label="{lbl}"];')
-    if tensor._ctx is not None:
-        tag = f"[{tensor._out_idx}]" if tensor._ctx.n_outputs > 1 else ""
-        edges.append(f"  {nid(tensor._ctx, 'op')} -> {out}" + (f' [label="{tag}"];' if tag else ";"))
+    for r in roots:
+        out = nid(r, "t")
+        nm = names.get(id(r), "")
+        lbl = (_esc(nm) + "\\n" if nm else "") + _fmt_shape(r.shape)
+        nodes.append(f'  {out} [shape=ellipse, style="filled,bold", fillcolor="#ffe7a8", label="{lbl}"];')
+        if r._ctx is not None:
+            tag = f"[{r._out_idx}]" if r._ctx.n_outputs > 1 else ""
+            edges.append(f"  {nid(r._ctx, 'op')} -> {out}" + (f' [label="{tag}"];' if tag else ";"))
     return "\n".join(head + nodes + edges + ["}"])
 
 
 def save_graph(tensor, path, names=None, title=None):
-    """Render ``to_dot(tensor, names, title)`` to ``path`` with Graphviz (format from the extension:
+    """Render ``to_dot(tensor, names, title)`` (``tensor`` may be a list of outputs) to ``path`` with Graphviz (format from the extension:
     png, svg, pdf).  Returns ``path``.  Raises RuntimeError when Graphviz's ``dot`` is not installed."""
     exe = shutil.which("dot")
     if exe is None:
