@@ -7,8 +7,9 @@ import pytest
 
 import tinygrad_zh as tg
 from tinygrad_zh.nn.conv import AvgPool2d, Conv2d, MaxPool2d
-from tinygrad_zh.ops.conv import (AvgPool2dFn, Conv2dFn, MaxPool2dFn, col2im_arrays, conv2d, im2col_arrays,
-                                  maxpool_backward_arrays, maxpool_forward_arrays)
+from tinygrad_zh.ops.conv import (AvgPool2dFn, Conv2dFn, MaxPool2dFn, col2im_arrays, col2im_nhwc_arrays, conv2d,
+                                  im2col_arrays, im2col_nhwc_arrays, maxpool_backward_arrays,
+                                  maxpool_forward_arrays)
 
 
 def t64(a, grad=True):
@@ -60,6 +61,43 @@ def test_im2col_layout_and_col2im_adjoint(rng, xs, ws, s, p):
     dx = col2im_arrays(y, xs, (kh, kw), s, p)
     assert dx.shape == xs
     np.testing.assert_allclose(np.vdot(cols, y), np.vdot(x, dx), rtol=1e-12)
+
+
+def channels_last(a):
+    """The same values with NHWC memory (what a previous conv/pool layer hands over)."""
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+@pytest.mark.parametrize("xs, ws, s, p", CONV_CASES)
+def test_channels_last_helpers_are_the_reordered_channels_first_ones(rng, xs, ws, s, p):
+    x = channels_last(rng.standard_normal(xs))
+    kh, kw = ws[2:]
+    C = xs[1]
+    cols = im2col_arrays(x, (kh, kw), s, p)                         # rows (c, i, j)
+    cols_t = im2col_nhwc_arrays(x, (kh, kw), s, p)                  # columns (i, j, c)
+    reorder = cols.reshape(C, kh, kw, -1).transpose(3, 1, 2, 0).reshape(cols.shape[1], -1)
+    np.testing.assert_array_equal(cols_t, reorder)
+    y = rng.standard_normal(cols_t.shape)
+    dx = col2im_nhwc_arrays(y, xs, (kh, kw), s, p)
+    np.testing.assert_allclose(np.vdot(cols_t, y), np.vdot(x, dx), rtol=1e-12)
+
+
+@pytest.mark.parametrize("xs, ws, s, p", CONV_CASES[1:])
+def test_conv_channels_last_input_gradcheck(rng, xs, ws, s, p):
+    """An input whose memory is NHWC takes the channels-last path: same values, right gradients."""
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    xt = tg.Tensor(channels_last(x), dtype="float64", requires_grad=True)
+    out = Conv2dFn.apply(xt, t64(w), t64(b), stride=s, padding=p)
+    np.testing.assert_allclose(out.numpy(), naive_conv(x, w, b, s, p), rtol=1e-12, atol=1e-12)
+    probe = Conv2dFn()
+    probe.forward(channels_last(x), w, b, stride=s, padding=p)
+    assert probe.channels_last == (xs[1] > 1)                    # one channel: both layouts are the same
+    probe.forward(x, w, b, stride=s, padding=p)
+    assert not probe.channels_last
+
+    def f(x, w, b):
+        return Conv2dFn.apply(x.permute(0, 2, 3, 1).tanh().permute(0, 3, 1, 2), w, b, stride=s, padding=p) ** 2
+    assert tg.gradcheck(f, [t64(x), t64(w), t64(b)])
 
 
 @pytest.mark.parametrize("xs, ws, s, p", CONV_CASES)

@@ -9,15 +9,20 @@
 反向：out = W·cols 是普通矩阵乘，所以 dW = g·colsᵀ（一次 GEMM），dcols = Wᵀ·g；
 dcols 再 "放回" 输入的位置并把重叠处相加（col2im），就是 dx。
 
-布局选择（为了不做多余的复制）：cols 的列按 (n, oh, ow) 排，行按 (c, i, j) 排；im2col 的复制
-最内层沿 ow 连续读取输入。GEMM 的结果在内存里是 (O, N, Ho, Wo)，返回的是它的转置 *视图*
-（逻辑形状仍是 NCHW）；下一层的 ReLU、池化保持这个内存布局，反向时 g 转回 (O, N·Ho·Wo)
-通常不需要复制。
+内存布局（NumPy 的逐元素运算/复制在最内层循环很短时很慢，所以布局决定速度）：
+
+* ``im2col_arrays`` —— 通道在前（channels-first）：cols 行按 (c, i, j)、列按 (n, oh, ow) 排，
+  复制时最内层沿 ow 连续读取。输入是普通 NCHW 内存（例如第一层的图像）时用它。
+* ``im2col_nhwc_arrays`` —— 通道在后（channels-last）：colsᵀ (N·Ho·Wo, kh·kw·C)，最内层沿
+  通道连续。输入内存已经是 NHWC（上一层卷积/池化的输出）时用它，卷积核相应地按 (O, kh, kw, C) 排。
+* 两种情况下 GEMM 都按 yᵀ = colsᵀ·Wᵀ 计算，结果的内存是 (N, Ho, Wo, O)（NHWC），返回它的转置
+  *视图*（逻辑形状仍是 NCHW）。之后的 ReLU、池化保持这个布局、沿通道连续读写；反向时
+  gᵀ = (N·Ho·Wo, O) 通常不需要复制。
 
 im2col/col2im 没有对像素的 Python 循环：im2col 是 ``as_strided`` 视图上的一次复制，col2im 只对
 kh·kw 个卷积核偏移循环（每次处理整块数组）。``im2col_arrays``、``col2im_arrays``、
-``maxpool_forward_arrays``、``maxpool_backward_arrays``、``avgpool_*_arrays`` 是唯一的实现，
-CUDA 内核要与它们的结果一致。
+``maxpool_forward_arrays``、``maxpool_backward_arrays``、``avgpool_*_arrays`` 是参考实现，
+CUDA 内核要与它们的结果一致（注册了 CUDA 内核的设备总是走通道在前的路径）。
 """
 from ..autograd import Function
 from ..backend import array_module, device_of
@@ -99,18 +104,65 @@ def col2im_arrays(dcols, x_shape, kernel, stride=(1, 1), padding=(0, 0)):
     """The adjoint of ``im2col_arrays``: dcols (C·kh·kw, N·Ho·Wo) -> dx of shape x_shape.
 
     Every column entry is added back to the input pixel it was copied from (overlaps add up).
-    Loops over the kh·kw kernel offsets only.  The result has logical shape (N, C, H, W)
-    (its memory is (C, N, H, W))."""
+    Loops over the kh·kw kernel offsets only.  The result has logical shape (N, C, H, W); its
+    memory follows dcols: (N, H, W, C) when dcols is the transposed view of an (N·Ho·Wo, C·kh·kw)
+    array (what Conv2dFn passes), else (C, N, H, W), so the additions stream through memory."""
     xp = array_module(dcols)
     N, C, H, W = x_shape
     (kh, kw), (ph, pw) = kernel, padding
     Ho, Wo = conv_output_size(H, W, kernel, stride, padding)
     d6 = dcols.reshape(C, kh, kw, N, Ho, Wo)
-    dxp = xp.zeros((C, N, H + 2 * ph, W + 2 * pw), dcols.dtype)
+    layout = (0, 2, 3, 1) if dcols.strides[0] < dcols.strides[1] else (1, 0, 2, 3)
+    dxp = _zeros_in_layout(xp, (N, C, H + 2 * ph, W + 2 * pw), dcols.dtype, layout)
     for i in range(kh):
         for j in range(kw):
-            _windows_at(dxp, i, j, (Ho, Wo), stride)[...] += d6[:, i, j]
-    return dxp[:, :, ph:ph + H, pw:pw + W].transpose(1, 0, 2, 3)
+            _windows_at(dxp, i, j, (Ho, Wo), stride)[...] += d6[:, i, j].swapaxes(0, 1)
+    return dxp[:, :, ph:ph + H, pw:pw + W]
+
+
+def im2col_nhwc_arrays(x, kernel, stride=(1, 1), padding=(0, 0)):
+    """Channels-last im2col: x (N, C, H, W) -> colsᵀ (N·Ho·Wo, kh·kw·C).
+
+    Row ``(n·Ho + oh)·Wo + ow`` / column ``(i·kw + j)·C + c`` holds
+    ``x_padded[n, c, oh·sh + i, ow·sw + j]``. Fast when x's memory is NHWC (the copy's innermost
+    loop then runs over contiguous channels); the values are those of ``im2col_arrays`` with the
+    rows reordered from (c, i, j) to (i, j, c) and transposed."""
+    xp = array_module(x)
+    N, C, H, W = x.shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    Ho, Wo = conv_output_size(H, W, kernel, stride, padding)
+    xn = x.transpose(0, 2, 3, 1)                          # NHWC 视图（不复制）
+    if ph or pw:
+        xpad = xp.zeros((N, H + 2 * ph, W + 2 * pw, C), x.dtype)
+        xpad[:, ph:ph + H, pw:pw + W] = xn
+        xn = xpad
+    s = xn.strides
+    win = xp.lib.stride_tricks.as_strided(
+        xn, shape=(N, Ho, Wo, kh, kw, C), strides=(s[0], s[1] * sh, s[2] * sw, s[1], s[2], s[3]))
+    cols = xp.empty((N, Ho, Wo, kh, kw, C), x.dtype)
+    cols[...] = win
+    return cols.reshape(N * Ho * Wo, kh * kw * C)
+
+
+def col2im_nhwc_arrays(dcols, x_shape, kernel, stride=(1, 1), padding=(0, 0)):
+    """Adjoint of ``im2col_nhwc_arrays``: (N·Ho·Wo, kh·kw·C) -> dx (N, C, H, W) with NHWC memory."""
+    xp = array_module(dcols)
+    N, C, H, W = x_shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    Ho, Wo = conv_output_size(H, W, kernel, stride, padding)
+    d6 = dcols.reshape(N, Ho, Wo, kh, kw, C)
+    dxp = xp.zeros((N, H + 2 * ph, W + 2 * pw, C), dcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            dxp[:, i:i + sh * (Ho - 1) + 1:sh, j:j + sw * (Wo - 1) + 1:sw] += d6[:, :, :, i, j]
+    return dxp[:, ph:ph + H, pw:pw + W].transpose(0, 3, 1, 2)
+
+
+def _channels_last(x):
+    """Use the channels-last path: x's memory is NHWC (channels innermost), C > 1, and no device
+    kernels (which implement the channels-first layout) are registered for x's device."""
+    return (x.shape[1] > 1 and abs(x.strides[1]) < abs(x.strides[3])
+            and "im2col" not in _KERNELS.get(device_of(x), ()))
 
 
 class Conv2dFn(Function):
@@ -134,29 +186,43 @@ class Conv2dFn(Function):
         if Ho < 1 or Wo < 1:
             raise ValueError(f"conv2d: kernel ({kh}, {kw}) is larger than the padded input "
                              f"({H + 2 * padding[0]}, {W + 2 * padding[1]}) (input {x.shape}, padding {padding})")
-        cols = _impl(x, "im2col", im2col_arrays)(x, (kh, kw), stride, padding)
-        y = w.reshape(O, -1) @ cols                       # 整个卷积 = 一次 GEMM
+        self.channels_last = _channels_last(x)
+        if self.channels_last:                            # colsᵀ (N·Ho·Wo, kh·kw·C)，卷积核也按 (kh, kw, C) 排
+            cols_t = im2col_nhwc_arrays(x, (kh, kw), stride, padding)
+            w2 = w.transpose(0, 2, 3, 1).reshape(O, -1)
+        else:                                             # cols (C·kh·kw, N·Ho·Wo)
+            cols_t = _impl(x, "im2col", im2col_arrays)(x, (kh, kw), stride, padding).T
+            w2 = w.reshape(O, -1)
+        # 整个卷积 = 一次 GEMM。按 yᵀ = colsᵀ·Wᵀ 来算：结果 (N·Ho·Wo, O) 的内存是 NHWC（通道在最内层），
+        # 之后的 ReLU、池化沿通道连续地读写（比最内层只有 Wo 个数的 NCHW 快）；返回的是 NCHW 视图。
+        y = cols_t @ w2.T
         if b is not None:
-            y += b[:, None]
-        self.cols = cols                                  # dW 需要它（needs_input_grad 在前向之后才设置）
+            y += b
+        self.cols_t, self.w2 = cols_t, w2                 # dW 需要 cols（needs_input_grad 在前向之后才设置）
         self.w, self.x_shape, self.stride, self.padding, self.has_b = w, x.shape, stride, padding, b is not None
-        return y.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3)
+        return y.reshape(N, Ho, Wo, O).transpose(0, 3, 1, 2)
 
     def backward(self, g):
         """y = W·cols + b:  ∂L/∂W = g·colsᵀ，∂L/∂b = Σ g（按输出通道），∂L/∂cols = Wᵀ·g，
         ∂L/∂x = col2im(∂L/∂cols) —— 一个输入像素出现在多个窗口里，它的梯度是这些位置之和。"""
-        w = self.w
-        O = w.shape[0]
-        g2 = g.transpose(1, 0, 2, 3).reshape(O, -1)      # 内存本来就是 (O, N, Ho, Wo) 时不复制
-        w2 = w.reshape(O, -1)
+        w, w2 = self.w, self.w2
+        O, C, kh, kw = w.shape
+        gt = g.transpose(0, 2, 3, 1).reshape(-1, O)      # gᵀ (N·Ho·Wo, O)：内存本来是 NHWC 时不复制
         dx = dw = db = None
-        if self.needs_input_grad[0]:
-            dx = _impl(g, "col2im", col2im_arrays)(w2.T @ g2, self.x_shape, w.shape[2:], self.stride,
-                                                   self.padding)
+        if self.needs_input_grad[0]:                     # ∂L/∂cols = Wᵀ·g = (gᵀ·W)ᵀ
+            if self.channels_last:
+                dx = col2im_nhwc_arrays(gt @ w2, self.x_shape, (kh, kw), self.stride, self.padding)
+            else:
+                dx = _impl(g, "col2im", col2im_arrays)((gt @ w2).T, self.x_shape, (kh, kw), self.stride,
+                                                       self.padding)
         if self.needs_input_grad[1]:
-            dw = (g2 @ self.cols.T).reshape(w.shape)
+            dw = gt.T @ self.cols_t                      # (O, K)，K 的顺序与 w2 相同
+            if self.channels_last:
+                dw = array_module(g).ascontiguousarray(dw.reshape(O, kh, kw, C).transpose(0, 3, 1, 2))
+            else:
+                dw = dw.reshape(w.shape)
         if self.has_b and self.needs_input_grad[2]:
-            db = g2.sum(axis=1)
+            db = array_module(g).ones(len(gt), g.dtype) @ gt
         return (dx, dw, db) if self.has_b else (dx, dw)
 
 
@@ -176,36 +242,71 @@ def _pool_args(x, kernel, stride, padding, op):
     return kernel, stride, padding, (Ho, Wo)
 
 
+def _axis_order(a):
+    """Axes of ``a`` from the slowest to the fastest in memory (its layout, e.g. (1, 0, 2, 3) for an
+    NCHW view of (C, N, H, W) memory such as Conv2dFn's output)."""
+    return tuple(sorted(range(a.ndim), key=lambda d: -abs(a.strides[d])))
+
+
+def _zeros_in_layout(xp, shape, dtype, order=None):
+    """zeros(shape) whose memory follows the axis ``order`` (default: C order), returned as a view
+    with the logical axis order: element-wise ops between arrays of one layout stream memory."""
+    if order is None or tuple(order) == tuple(range(len(shape))):
+        return xp.zeros(shape, dtype)
+    buf = xp.zeros(tuple(shape[d] for d in order), dtype)
+    inverse = [0] * len(order)
+    for i, d in enumerate(order):
+        inverse[d] = i
+    return buf.transpose(inverse)
+
+
+def _like(a, ref):
+    """``a`` with the memory layout of ``ref`` (same logical shape): copied once when they differ.
+    NumPy is several times slower on element-wise ops between arrays of different layouts."""
+    if _axis_order(a) == _axis_order(ref):
+        return a
+    out = array_module(a).empty_like(ref, dtype=a.dtype)
+    out[...] = a
+    return out
+
+
 def maxpool_forward_arrays(x, kernel, stride, padding=(0, 0)):
     """Max pooling. Returns (out (N, C, Ho, Wo), idx): ``idx`` holds, per output, the flat offset
     ``i·kw + j`` inside its window of the (first) maximum — backward routes the gradient there.
 
-    Loops over the kh·kw kernel offsets with whole-array ops (a running maximum)."""
+    Loops over the kh·kw kernel offsets with whole-array ops (a running maximum); the index is
+    updated arithmetically (idx += better·(k − idx)), which is much faster than a masked copy."""
     xp = array_module(x)
     (kh, kw), (Ho, Wo) = kernel, conv_output_size(x.shape[2], x.shape[3], kernel, stride, padding)
     xpad = _pad(x, padding, -xp.inf)
-    out = idx = None
+    out = idx = better = step = None
     for i in range(kh):
         for j in range(kw):
             sl = _windows_at(xpad, i, j, (Ho, Wo), stride)
             if out is None:
                 out = xp.empty_like(sl)                   # 与输入相同的内存布局
                 out[...] = sl
-                idx = xp.zeros(sl.shape, xp.int8 if kh * kw < 128 else xp.int32)
+                idx = xp.zeros_like(out, dtype=xp.int8 if kh * kw < 128 else xp.int32)
+                better, step = xp.empty_like(out, dtype=bool), xp.empty_like(idx)
                 continue
-            better = sl > out                             # 严格大于：并列时保留第一个（同 PyTorch）
+            xp.greater(sl, out, out=better)               # 严格大于：并列时保留第一个（同 PyTorch）
             xp.maximum(out, sl, out=out)
-            xp.copyto(idx, i * kw + j, where=better)
+            xp.subtract(i * kw + j, idx, out=step)        # idx ← k where better, else unchanged
+            step *= better
+            idx += step
     return out, idx
 
 
-def maxpool_backward_arrays(g, idx, x_shape, kernel, stride, padding=(0, 0)):
-    """Gradient of max pooling: each g goes to the input position its window's max came from."""
+def maxpool_backward_arrays(g, idx, x_shape, kernel, stride, padding=(0, 0), layout=None):
+    """Gradient of max pooling: each g goes to the input position its window's max came from.
+
+    ``layout``: optional memory axis order of the result (see ``_axis_order``); by default NCHW."""
     xp = array_module(g)
     N, C, H, W = x_shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     Ho, Wo = g.shape[2], g.shape[3]
-    dxp = xp.zeros((N, C, H + 2 * ph, W + 2 * pw), g.dtype)
+    dxp = _zeros_in_layout(xp, (N, C, H + 2 * ph, W + 2 * pw), g.dtype, layout)
+    g = _like(g, idx)
     overlap = sh < kh or sw < kw
     for i in range(kh):
         for j in range(kw):
@@ -256,14 +357,16 @@ def avgpool_forward_arrays(x, kernel, stride, padding=(0, 0), count_include_pad=
 
 
 def avgpool_backward_arrays(g, x_shape, kernel, stride, padding=(0, 0), count_include_pad=True,
-                            divisor_override=None):
-    """Gradient of average pooling: every input of a window gets g / (window's divisor)."""
+                            divisor_override=None, layout=None):
+    """Gradient of average pooling: every input of a window gets g / (window's divisor).
+    ``layout``: optional memory axis order of the result (see ``_axis_order``)."""
     xp = array_module(g)
     N, C, H, W = x_shape
     (kh, kw), (ph, pw) = kernel, padding
     Ho, Wo = g.shape[2], g.shape[3]
-    gs = g * _avg_scale(xp, x_shape, kernel, stride, padding, count_include_pad, divisor_override, g.dtype)
-    dxp = xp.zeros((N, C, H + 2 * ph, W + 2 * pw), g.dtype)
+    dxp = _zeros_in_layout(xp, (N, C, H + 2 * ph, W + 2 * pw), g.dtype, layout)
+    gs = _like(g, _windows_at(dxp, 0, 0, (Ho, Wo), stride))
+    gs = gs * _avg_scale(xp, x_shape, kernel, stride, padding, count_include_pad, divisor_override, g.dtype)
     for i in range(kh):
         for j in range(kw):
             _windows_at(dxp, i, j, (Ho, Wo), stride)[...] += gs
@@ -277,13 +380,17 @@ class MaxPool2dFn(Function):
         self.kernel, self.stride, self.padding, _ = _pool_args(x, kernel_size, stride, padding, "max_pool2d")
         out, self.idx = _impl(x, "maxpool_forward", maxpool_forward_arrays)(x, self.kernel, self.stride,
                                                                              self.padding)
-        self.x_shape = x.shape
+        self.x_shape, self.layout = x.shape, _axis_order(x)
         return out
 
     def backward(self, g):
         """y = max(窗口):  ∂y/∂xₖ = 1 若 xₖ 是窗口里（第一个）最大值，否则 0 —— 梯度只流回"赢家"。"""
-        return _impl(g, "maxpool_backward", maxpool_backward_arrays)(g, self.idx, self.x_shape, self.kernel,
-                                                                    self.stride, self.padding)
+        kernel = _KERNELS.get(device_of(g), {}).get("maxpool_backward")
+        if kernel is not None:
+            return kernel(g, self.idx, self.x_shape, self.kernel, self.stride, self.padding)
+        # dx 与输入 x 使用相同的内存布局：后面的 ReLU 反向、卷积反向都不必再复制
+        return maxpool_backward_arrays(g, self.idx, self.x_shape, self.kernel, self.stride, self.padding,
+                                       layout=self.layout)
 
 
 class AvgPool2dFn(Function):
@@ -296,12 +403,13 @@ class AvgPool2dFn(Function):
             raise TypeError(f"avg_pool2d: expected a floating point input, got {x.dtype}")
         if divisor_override is not None and divisor_override <= 0:
             raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
-        self.x_shape, self.opts = x.shape, (count_include_pad, divisor_override)
+        self.x_shape, self.opts, self.layout = x.shape, (count_include_pad, divisor_override), _axis_order(x)
         return avgpool_forward_arrays(x, self.kernel, self.stride, self.padding, *self.opts)
 
     def backward(self, g):
         """y = (1/n) Σ 窗口（n = kh·kw）:  ∂y/∂xₖ = 1/n —— 每个窗口把梯度平均分给窗口里的每个输入。"""
-        return avgpool_backward_arrays(g, self.x_shape, self.kernel, self.stride, self.padding, *self.opts)
+        return avgpool_backward_arrays(g, self.x_shape, self.kernel, self.stride, self.padding, *self.opts,
+                                       layout=self.layout)
 
 
 # ----------------------------------------------------------------------------- Tensor-level functions
