@@ -81,3 +81,26 @@ def test_pytorch_conventions_we_follow():
         fn(a).sum().backward()
         fn(b).sum().backward()
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())
+
+
+ZERO_D = [
+    ("softmax", lambda t: t.softmax(0)), ("log_softmax", lambda t: t.log_softmax(-1)),
+    ("transpose", lambda t: t.transpose(0, -1)), ("max_dim", lambda t: tuple(t.max(0))),
+    ("min_dim_keepdim", lambda t: tuple(t.min(-1, keepdim=True))), ("argmax", lambda t: t.argmax(0)),
+    ("logsumexp", lambda t: t.logsumexp(0)), ("squeeze", lambda t: t.squeeze(-1)),
+    ("flatten", lambda t: t.flatten(0)), ("sum", lambda t: t.sum(-1)), ("unsqueeze", lambda t: t.unsqueeze(-1)),
+    ("mean_keepdim", lambda t: t.mean(0, keepdim=True)), ("T", lambda t: t.T if t.ndim != 0 else t),
+]
+
+
+@pytest.mark.parametrize("name,fn", ZERO_D, ids=[n for n, _ in ZERO_D])
+def test_zero_d_tensors_accept_dim_0_and_minus_1_like_pytorch(name, fn):
+    ours, theirs = _pair(np.array(1.5))
+    a, b = _list(fn(ours)), _list(fn(theirs))
+    for o, t in zip(a, b):
+        assert o.shape == tuple(t.shape) and str(o.dtype) == _torch_dtype_name(t)
+        assert o.item() == pytest.approx(t.item())
+    if a[0].requires_grad:
+        a[0].sum().backward()
+        b[0].sum().backward()
+        assert ours.grad.item() == pytest.approx(theirs.grad.item())

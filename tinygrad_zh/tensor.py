@@ -48,7 +48,7 @@ def _norm_axes(dim, ndim):
 
 
 def _dim1(dim, ndim, op):
-    if not -ndim <= dim < max(ndim, 1):
+    if not -max(ndim, 1) <= dim < max(ndim, 1):     # a 0-d tensor accepts dim 0 and -1 (PyTorch)
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
     return dim % max(ndim, 1)
 
@@ -394,6 +394,9 @@ class Tensor:
         if isinstance(dim, Tensor):
             return self._binary(E.Maximum if mode == "max" else E.Minimum, dim)
         d = _dim1(dim, self.ndim, mode)
+        if self.ndim == 0:                          # one element: itself, at index 0
+            values, indices = self.reshape(1)._maxmin(0, False, mode)
+            return values.reshape(()), indices.reshape(())
         values = R.MaxIndex.apply(self, dim=d, keepdim=keepdim, mode=mode)
         indices = R.ArgMax.apply(self, dim=d, keepdim=keepdim, mode=mode)
         return values, indices
@@ -460,6 +463,8 @@ class Tensor:
     def transpose(self, dim0, dim1):
         dims = list(range(self.ndim))
         a, b = _dim1(dim0, self.ndim, "transpose"), _dim1(dim1, self.ndim, "transpose")
+        if self.ndim == 0:
+            return self
         dims[a], dims[b] = dims[b], dims[a]
         return S.Permute.apply(self, dims=tuple(dims))
 

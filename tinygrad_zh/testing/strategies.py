@@ -3,6 +3,7 @@
 Use them in your own tests::
 
     from hypothesis import given
+    import tinygrad_zh as tg
     from tinygrad_zh.testing.strategies import tensors, load_ci_profile
 
     load_ci_profile()
