@@ -13,7 +13,6 @@ The whole chain rule of tinygrad_zh lives in this file (no op definitions, no de
 """
 import functools
 
-import numpy as np
 
 _grad_enabled = True
 _tracer = None          # set by tinygrad_zh.viz.trace(): called for every backward step
@@ -148,7 +147,7 @@ def _accumulate_leaf(t, g, owned):
         g = g.astype(t.data.dtype)
     base = _base(g)
     if not g.flags.writeable or id(base) in owned or g.shape != t.data.shape:
-        g = g.copy() if g.shape == t.data.shape else np.broadcast_to(g, t.data.shape).copy()
+        g = g.copy() if g.shape == t.data.shape else t._xp.broadcast_to(g, t.data.shape).copy()
     else:
         owned.add(id(base))
     if t.grad is None:
@@ -159,14 +158,12 @@ def _accumulate_leaf(t, g, owned):
 
 def backward(root, gradient=None, retain_graph=False):
     """反向传播：从 root 出发，按拓扑逆序对每个节点应用链式法则，把梯度累加到叶子上。"""
-    xp_ones, user_given = None, gradient is not None
+    user_given = gradient is not None
     if gradient is None:
         if root.data.size != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got a tensor "
                                f"of shape {root.shape}: pass backward(gradient=...) of that shape")
-        xp_ones = root.data.dtype.type(1) if root.device == "cpu" else None
-        gradient = np.ones(root.shape, root.data.dtype) if xp_ones is not None else \
-            root._xp.ones(root.shape, root.data.dtype)
+        gradient = root._xp.ones(root.shape, root.data.dtype)     # ∂root/∂root = 1
     else:
         gradient = gradient.data if hasattr(gradient, "_ctx") else gradient
         if tuple(gradient.shape) != tuple(root.shape):
