@@ -25,6 +25,8 @@ def _load_cupy():
             if cupy.cuda.runtime.getDeviceCount() < 1:
                 raise RuntimeError("no CUDA device found")
             _cupy = cupy
+            from .cuda.register import install      # our CUDA kernels take over the hot ops
+            install()
         except Exception as e:  # ImportError, CUDARuntimeError, ...
             _cupy_error = f"{type(e).__name__}: {e}"
     return _cupy
@@ -105,3 +107,21 @@ def normalize_dtype(dtype):
 
 def is_float(dtype):
     return dtype.kind == "f"
+
+
+# --------------------------------------------------------------------------- device kernels
+# Hooks for hand-written kernels (filled by tinygrad_zh.cuda.register when CuPy is first used):
+# an op asks ``kernel_for(arr, name)`` and falls back to its array code when it gets None.
+_KERNELS = {}
+
+
+def register_kernel(device, name, fn):
+    """Make ``fn`` the implementation of kernel ``name`` for arrays on ``device``."""
+    _KERNELS[(device, name)] = fn
+
+
+def kernel_for(arr, name):
+    """The registered kernel ``name`` for the device of ``arr``, or None (NumPy arrays: always None)."""
+    if not _KERNELS or isinstance(arr, np.ndarray):
+        return None
+    return _KERNELS.get((device_of(arr), name))

@@ -7,7 +7,9 @@ input's shape (see docs/02 广播与反向传播中的求和).
 import math
 
 from ..autograd import Function
-from ..backend import array_module
+import functools
+
+from ..backend import array_module, kernel_for
 
 
 def unbroadcast(grad, shape):
@@ -23,6 +25,34 @@ def unbroadcast(grad, shape):
                                        if n == 1 and grad.shape[i + extra] != 1)
     g = grad.sum(axis=axes, keepdims=True) if axes else grad
     return g.reshape(shape)
+
+
+def cuda_kernel(name, saved):
+    """类装饰器：在 GPU 上改用 kernels/activation.cu 里的融合 kernel，CPU 上照常运行类里的 NumPy 代码。
+
+    ``saved`` says what the kernel's backward needs: the input ``"x"`` or the output ``"y"``."""
+    def deco(cls):
+        cpu_forward, cpu_backward = cls.forward, cls.backward
+
+        @functools.wraps(cpu_forward)
+        def forward(self, a, *args, **kwargs):
+            k = kernel_for(a, "activation_forward")
+            if k is None:
+                return cpu_forward(self, a, *args, **kwargs)
+            out = k(name, a)
+            self.kernel_saved = a if saved == "x" else out
+            return out
+
+        @functools.wraps(cpu_backward)
+        def backward(self, g):
+            k = kernel_for(g, "activation_backward")
+            if k is None:
+                return cpu_backward(self, g)
+            return k(name, g, **{saved: self.kernel_saved})
+
+        cls.forward, cls.backward = forward, backward
+        return cls
+    return deco
 
 
 class _Binary(Function):
@@ -160,6 +190,7 @@ class Abs(Function):
         return g * array_module(g).sign(self.a)
 
 
+@cuda_kernel("tanh", saved="y")
 class Tanh(Function):
     def forward(self, a):
         self.out = array_module(a).tanh(a)
@@ -179,6 +210,7 @@ def sigmoid_array(a):
     return out
 
 
+@cuda_kernel("sigmoid", saved="y")
 class Sigmoid(Function):
     def forward(self, a):
         self.out = sigmoid_array(a)
@@ -190,6 +222,7 @@ class Sigmoid(Function):
         return g * s * (1 - s)
 
 
+@cuda_kernel("relu", saved="x")
 class ReLU(Function):
     def forward(self, a):
         self.out = array_module(a).maximum(a, 0)
@@ -210,6 +243,7 @@ class LeakyReLU(Function):
         return array_module(g).where(self.mask, g, g * g.dtype.type(self.slope))
 
 
+@cuda_kernel("gelu", saved="x")
 class GELU(Function):
     """GELU(x) = x·Φ(x)，Φ 为标准正态分布函数（精确 erf 形式，与 PyTorch 默认一致）。"""
 

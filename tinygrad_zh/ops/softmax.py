@@ -4,7 +4,7 @@ softmax(x)ᵢ = e^{xᵢ-m} / Σⱼ e^{xⱼ-m}, m = maxⱼ xⱼ.  Subtracting m c
 but keeps e^{…} ≤ 1, so logits of 1e4 give no inf/nan.
 """
 from ..autograd import Function
-from ..backend import array_module
+from ..backend import array_module, kernel_for
 
 
 def log_softmax_array(x, axis):
@@ -61,12 +61,17 @@ class SoftmaxCrossEntropy(Function):
         if n and (int(safe.max()) >= c or int(safe.min()) < 0):
             bad = int(safe.max()) if int(safe.max()) >= c else int(safe.min())
             raise IndexError(f"cross_entropy: target {bad} is out of range for {c} classes")
-        rows = xp.arange(n)
-        logp = log_softmax_array(x, 1)
-        nll = -logp[rows, safe] * valid
         count = int(valid.sum()) if reduction == "mean" else 1
-        self.logp, self.safe, self.valid, self.rows = logp, safe, valid, rows
-        self.scale, self.reduction = 1.0 / max(count, 1), reduction
+        self.scale, self.reduction, self.valid = 1.0 / max(count, 1), reduction, valid
+        self.kernel = kernel_for(x, "softmax_ce_forward")
+        if self.kernel is not None:                 # GPU: kernels/softmax_ce.cu, one block per row
+            nll, self.lse = self.kernel(x, target, ignore_index)
+            self.x, self.target, self.ignore_index = x, target, ignore_index
+        else:
+            rows = xp.arange(n)
+            logp = log_softmax_array(x, 1)
+            nll = -logp[rows, safe] * valid
+            self.logp, self.safe, self.rows = logp, safe, rows
         if reduction == "none":
             return nll
         total = nll.sum()
@@ -75,6 +80,10 @@ class SoftmaxCrossEntropy(Function):
     def backward(self, g):
         """L = -log pᵧ, p = softmax(x):  ∂L/∂x = p - onehot(y) —— 预测概率减去真实标签，最简洁的梯度；
         mean 时再除以有效样本数，被 ignore 的行梯度为 0。"""
+        if self.kernel is not None:
+            scale = g * self.valid if self.reduction == "none" else g * g.dtype.type(self.scale)
+            return kernel_for(g, "softmax_ce_backward")(self.x, self.target, self.lse, scale,
+                                                        self.ignore_index), None
         xp = array_module(g)
         d = xp.exp(self.logp)
         d[self.rows, self.safe] -= 1
