@@ -2,6 +2,7 @@
 
     python examples/mnist_mlp.py                 # 10 epochs, test accuracy >= 0.980
     python examples/mnist_mlp.py --lr 0.001      # the tutorial's learning rate (0.966 in 10 epochs)
+    mpiexec -n 2 python examples/mnist_mlp.py --distributed   # data parallel over 2 processes
 """
 import time
 
@@ -39,9 +40,13 @@ def evaluate(model, loader):
 
 
 def main(argv=None):
-    args = common.make_parser(__doc__, epochs=10, batch_size=64, lr=0.01).parse_args(argv)
+    parser = common.make_parser(__doc__, epochs=10, batch_size=64, lr=0.01)
+    parser.add_argument("--distributed", action="store_true", help="data parallel (launch with mpiexec -n N)")
+    args = parser.parse_args(argv)
     t0 = time.time()
     folder = common.setup(args, "mnist")
+    dist = tg.distributed.setup_example(args.distributed, args.device)
+    args.quiet = args.quiet or not dist.is_main        # only rank 0 prints
 
     # 1. data: pixels standardised with the training set's mean and std
     xtr, ytr = load_mnist(folder, "train")
@@ -51,11 +56,14 @@ def main(argv=None):
     mean, std = xtr.mean(), xtr.std()
     xtr, xte = (xtr - mean) / std, (xte - mean) / std
     xtr, xte = tg.tensor(xtr, dtype=args.dtype), tg.tensor(xte, dtype=args.dtype)   # keeps float64
-    train = DataLoader(TensorDataset(xtr, ytr), batch_size=args.batch_size, shuffle=True, device=args.device)
+    train_set = TensorDataset(xtr, ytr)
+    sampler = dist.sampler(train_set, seed=args.seed)  # None unless --distributed: each rank its shard
+    train = DataLoader(train_set, batch_size=dist.local_batch(args.batch_size), shuffle=sampler is None,
+                       sampler=sampler, device=args.device)
     test = DataLoader(TensorDataset(xte, yte), batch_size=1000, device=args.device)
 
     # 2. model, loss, optimizer
-    model = MLP().to(args.dtype).to(args.device)
+    model = dist.wrap(MLP().to(args.dtype).to(args.device))   # DDP averages gradients when distributed
     loss_fn = nn.CrossEntropyLoss()
     opt = tg.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
 
@@ -79,7 +87,7 @@ def main(argv=None):
         history["test_accuracy"].append(acc)
         common.log(args, f"epoch {epoch}: train loss {meter.mean:.4f}  test loss {test_loss:.4f}  "
                          f"test accuracy {acc:.4f}")
-        if args.checkpoint:
+        if args.checkpoint and dist.is_main:
             common.save_checkpoint(args.checkpoint, model, opt, epoch, history)
 
     if args.plot:
@@ -87,7 +95,9 @@ def main(argv=None):
     final = {"test_accuracy": history["test_accuracy"][-1] if history["test_accuracy"] else None,
              "test_loss": history["test_loss"][-1] if history["test_loss"] else None,
              "train_loss": history["train_loss"][-1] if history["train_loss"] else None}
-    return common.finish("mnist_mlp", args, final, t0)
+    out = common.finish("mnist_mlp", args, final, t0, world_size=dist.world_size) if dist.is_main else None
+    dist.finish()
+    return out
 
 
 if __name__ == "__main__":
