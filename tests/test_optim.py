@@ -381,3 +381,22 @@ def test_scheduler_resume_without_initial_lr_and_order_warning():
     with pytest.warns(UserWarning, match="before optimizer.step"):
         s.step()
     assert opt.param_groups[0]["lr"] == 0.5
+
+
+def test_state_follows_a_model_moved_after_the_first_step():
+    """model.double() (like model.cuda()) after the optimizer made its state: the buffers follow."""
+    import tinygrad_zh.nn as nn
+    model = nn.Linear(3, 2)
+    opt = tg.optim.Adam(model.parameters(), lr=0.1)
+    x = tg.randn(4, 3)
+    model(x).sum().backward()
+    opt.step()
+    assert opt.state[model.weight]["exp_avg"].dtype == np.float32
+    model.double()
+    opt.zero_grad()
+    model(x.double()).sum().backward()
+    opt.step()
+    for p in model.parameters():
+        assert p.dtype == np.float64
+        assert opt.state[p]["exp_avg"].dtype == np.float64
+        assert opt.state[p]["exp_avg_sq"].dtype == np.float64

@@ -126,9 +126,22 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            self._follow_params(group)
             self._update(group)
         self._opt_called = True          # lets an lr scheduler check the call order
         return loss
+
+    def _follow_params(self, group):
+        """If the model was moved (``model.cuda()`` / ``.double()``) after the state was created,
+        move each state buffer to its parameter's device and dtype, once."""
+        for p in group["params"]:
+            st = self.state.get(p)
+            if not st:
+                continue
+            for k, v in st.items():
+                if hasattr(v, "dtype") and getattr(v, "shape", None) == p.data.shape and \
+                        (v.dtype != p.data.dtype or device_of(v) != device_of(p.data)):
+                    st[k] = to_device(v, device_of(p.data)).astype(p.data.dtype, copy=False)
 
     def _update(self, group):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
