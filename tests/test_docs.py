@@ -1,0 +1,196 @@
+"""Run the tutorials in docs/: every ```python block of a page is executed, in order, in one namespace.
+
+Conventions (see docs/README.md, "写教程的约定"):
+
+* ```python          executed;  ```python no-run  skipped (keep those rare).
+* a ```text block that directly follows a python block (only blank lines between) is the expected
+  **stdout** of that block.  Lines are compared one by one: text must match exactly (runs of spaces
+  count as one), numbers must agree to ~3 significant digits (BLAS and platforms differ in the last
+  digits).  A line ``...`` matches any number of lines.
+* every image a page links (``img/xxx.png``) must exist in docs/img/.
+
+So a page can only state a value that its code prints.  Pages run in a temporary directory (files they
+write land there); ``python tests/test_docs.py`` instead runs them inside docs/, which regenerates the
+committed pictures docs/img/*.png from the pages' own code (needs Graphviz's ``dot``);
+``python tests/test_docs.py 04 05`` does that for some pages only.
+``python tests/test_docs.py --show 01`` prints each block's actual output (for writing a page).
+"""
+import contextlib
+import io
+import math
+import os
+import pathlib
+import re
+import shutil
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+PAGES = sorted(DOCS.glob("[0-9][0-9]_*.md"))
+NEEDS = {"08": ("g++",)}          # programs a page runs (the page is skipped without them)
+
+_FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.S | re.M)
+_NUM = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?(?:inf|nan)\b")
+
+
+def parse_page(text):
+    """[(code, expected_stdout_or_None, first_line_number)] for the runnable python blocks of a page."""
+    blocks = []
+    matches = list(_FENCE.finditer(text))
+    for i, m in enumerate(matches):
+        info = m.group(1).strip().split()
+        if not info or info[0] != "python" or "no-run" in info[1:]:
+            continue
+        expected = None
+        if i + 1 < len(matches):
+            nxt = matches[i + 1]
+            if nxt.group(1).strip() == "text" and text[m.end():nxt.start()].strip() == "":
+                expected = nxt.group(2)
+        blocks.append((m.group(2), expected, text.count("\n", 0, m.start()) + 2))
+    return blocks
+
+
+def _close(a, b):
+    x, y = float(a), float(b)
+    if math.isnan(x) or math.isnan(y):
+        return math.isnan(x) and math.isnan(y)
+    if x == y:
+        return True
+    # the printed precision of the expected number sets how far apart they may be
+    frac = b.split("e")[0].split("E")[0]
+    digits = len(frac.split(".")[1]) if "." in frac else 0
+    scale = 10.0 ** int(b.lower().split("e")[1]) if "e" in b.lower() and "inf" not in b.lower() else 1.0
+    return abs(x - y) <= 1.5 * 10.0 ** (-digits) * scale + 2e-3 * abs(y)
+
+
+def _line_matches(actual, expected):
+    a_nums, e_nums = _NUM.findall(actual), _NUM.findall(expected)
+    a_text = " ".join(_NUM.sub("#", actual).split())
+    e_text = " ".join(_NUM.sub("#", expected).split())
+    return a_text == e_text and len(a_nums) == len(e_nums) and all(map(_close, a_nums, e_nums))
+
+
+def output_matches(actual, expected):
+    """True when ``actual`` stdout matches the ``expected`` text block (with ``...`` wildcards)."""
+    act = [ln.rstrip() for ln in actual.rstrip("\n").split("\n")] if actual.strip() else []
+    exp = [ln.rstrip() for ln in expected.rstrip("\n").split("\n")] if expected.strip() else []
+
+    def match(i, j):
+        if j == len(exp):
+            return i == len(act)
+        if exp[j].strip() == "...":
+            return any(match(k, j + 1) for k in range(i, len(act) + 1))
+        return i < len(act) and _line_matches(act[i], exp[j]) and match(i + 1, j + 1)
+    return match(0, 0)
+
+
+def run_page(path, cwd, check=True, show=False):
+    """Execute one page's python blocks in ``cwd``; compare stdout with the text blocks."""
+    blocks = parse_page(path.read_text(encoding="utf-8"))
+    assert blocks, f"{path.name}: no runnable ```python block"
+    ns = {"__name__": "__docs__"}
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        for code, expected, line in blocks:
+            buf = io.StringIO()
+            with contextlib.redirect_stdout(buf):
+                try:
+                    exec(compile(code, f"{path.name}:{line}", "exec"), ns)
+                except Exception as e:
+                    raise AssertionError(f"{path.name}: the block at line {line} raised "
+                                         f"{type(e).__name__}: {e}") from e
+            out = buf.getvalue()
+            if show:
+                print(f"----- {path.name}:{line}\n{out}", end="")
+            if check and expected is not None and not output_matches(out, expected):
+                raise AssertionError(f"{path.name}: the block at line {line} printed\n{out}\n"
+                                     f"but the page shows\n{expected}")
+    finally:
+        os.chdir(old)
+    return ns
+
+
+@pytest.fixture
+def no_dot_fallback(monkeypatch):
+    """Without Graphviz, save_graph in a page writes the DOT text instead (the page still runs)."""
+    if shutil.which("dot") is not None:
+        return
+    import tinygrad_zh.viz as viz
+
+    def fake(tensor, path, names=None, title=None):
+        pathlib.Path(path).write_text(viz.to_dot(tensor, names=names, title=title))
+        return path
+    monkeypatch.setattr(viz, "save_graph", fake)
+
+
+def test_pages_exist():
+    names = [p.name[:2] for p in PAGES]
+    assert names == [f"{i:02d}" for i in range(1, 10)], names
+    index = (DOCS / "README.md").read_text(encoding="utf-8")
+    for p in PAGES:
+        assert f"({p.name})" in index, f"docs/README.md does not link {p.name}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name[:2] for p in PAGES])
+def test_page_images_exist(page):
+    for img in re.findall(r"\]\((img/[^)\s]+)\)", page.read_text(encoding="utf-8")):
+        assert (DOCS / img).is_file(), f"{page.name} links {img}, which is not in docs/img/"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name[:2] for p in PAGES])
+def test_page_runs(page, tmp_path, no_dot_fallback):
+    missing = [exe for exe in NEEDS.get(page.name[:2], ()) if shutil.which(exe) is None]
+    if missing:
+        pytest.skip(f"{page.name} needs {', '.join(missing)}")
+    (tmp_path / "img").mkdir()
+    run_page(page, tmp_path)
+
+
+def _local_links(text):
+    return [m for m in re.findall(r"\]\(([^)\s#]+)\)", text) if "://" not in m]
+
+
+@pytest.mark.parametrize("page", PAGES + [DOCS / "README.md"], ids=[p.name[:2] for p in PAGES] + ["index"])
+def test_page_links_exist(page):
+    """Every relative link of a tutorial page (source files, other pages, images) points to a file."""
+    broken = [link for link in _local_links(page.read_text(encoding="utf-8"))
+              if not (page.parent / link).exists()]
+    assert not broken, f"{page.name}: broken links {broken}"
+
+
+def test_readme_reading_path_links_exist():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## 源码阅读顺序", 1)[1].split("\n## ", 1)[0]
+    links = _local_links(section)
+    assert len(links) >= 10
+    # a link like [`shape.py`](tinygrad_zh/ops/shape.py) is relative to the repository root
+    broken = [link for link in links if not (ROOT / link).exists()]
+    assert not broken, f"README reading path: broken links {broken}"
+
+
+def test_output_matching_rules():
+    assert output_matches("a = 0.62246\n", "a = 0.6225\n")
+    assert not output_matches("a = 0.7\n", "a = 0.6225\n")
+    assert not output_matches("b = 0.6225\n", "a = 0.6225\n")
+    assert output_matches("x 1\ny 2\nz 3\n", "x 1\n...\nz 3\n")
+    assert not output_matches("x 1\ny 2\n", "x 1\n")
+    assert output_matches("tensor([1.,  2.])", "tensor([1., 2.])")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    if len(sys.argv) > 2 and sys.argv[1] == "--show":
+        for p in PAGES:
+            if p.name.startswith(sys.argv[2]):
+                import tempfile
+                with tempfile.TemporaryDirectory() as d:
+                    (pathlib.Path(d) / "img").mkdir()
+                    run_page(p, d, check=False, show=True)
+    else:                                    # regenerate docs/img/*.png from the pages' code
+        for p in PAGES:
+            if len(sys.argv) == 1 or any(p.name.startswith(a) for a in sys.argv[1:]):
+                print("running", p.name)
+                run_page(p, DOCS)
