@@ -441,8 +441,9 @@ class Tensor:
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        if shape == self.shape:
-            return self
+        if shape == self.shape or (len(shape) == self.ndim and -1 in shape and all(
+                a == b or a == -1 for a, b in zip(shape, self.shape)) and shape.count(-1) == 1):
+            return self                  # nothing to do: no graph node
         return S.Reshape.apply(self, shape=shape)
 
     view = reshape
@@ -554,6 +555,9 @@ def _index_key(key, t):
             return t._xp.asarray(k)
         return k
     return tuple(conv(k) for k in key) if isinstance(key, tuple) else conv(key)
+
+
+autograd._Tensor = Tensor      # Function.apply wraps its results with Tensor._make
 
 
 # ---------------------------------------------------------------------- free functions
