@@ -16,6 +16,8 @@ import functools
 
 _grad_enabled = True
 _tracer = None          # set by tinygrad_zh.viz.trace(): called for every backward step
+_Tensor = None          # the Tensor class; tensor.py imports this module and then fills this in
+                        # (importing it here would be circular, and an import inside apply() is slow)
 
 
 def is_grad_enabled():
@@ -79,21 +81,23 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **kwargs):
         """Run forward on the inputs' arrays and wrap the result(s) in Tensors linked to this node."""
-        from .tensor import Tensor
         fn = cls()
         device = inputs[0].device
-        for t in inputs:
+        any_grad = False
+        for t in inputs:                # one pass: same device everywhere? does any input need grad?
             if t.device != device:
                 raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got "
                                    f"{device} and {t.device} (move them with .to(device))")
+            any_grad = any_grad or t.requires_grad
         out = fn.forward(*[t.data for t in inputs], **kwargs)
-        record = _grad_enabled and cls.differentiable and any(t.requires_grad for t in inputs)
+        record = _grad_enabled and any_grad and cls.differentiable
         if record:
             fn.parents = inputs
             fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        ctx = fn if record else None
         if cls.n_outputs == 1:
-            return Tensor._make(out, device, fn if record else None, 0)
-        return tuple(Tensor._make(o, device, fn if record else None, i) for i, o in enumerate(out))
+            return _Tensor._make(out, device, ctx, 0)
+        return tuple(_Tensor._make(o, device, ctx, i) for i, o in enumerate(out))
 
     def __repr__(self):
         return f"<{type(self).__name__}Backward>"
@@ -142,18 +146,18 @@ def _accumulate_leaf(t, g, owned):
 
     The first gradient is taken as is (no copy) unless it may alias another leaf's gradient or is a
     read-only broadcast view; later ones are added out of place so shared arrays stay intact."""
-    from .tensor import Tensor
-    if g.dtype != t.data.dtype:
-        g = g.astype(t.data.dtype)
+    data = t.data
+    if g.dtype != data.dtype:
+        g = g.astype(data.dtype)
+    if t.grad is not None:                      # a later gradient: add out of place
+        t.grad = _Tensor._make(t.grad.data + g, t.device, None, 0)
+        return
     base = _base(g)
-    if not g.flags.writeable or id(base) in owned or g.shape != t.data.shape:
-        g = g.copy() if g.shape == t.data.shape else t._xp.broadcast_to(g, t.data.shape).copy()
+    if g.shape != data.shape or not g.flags.writeable or id(base) in owned:
+        g = g.copy() if g.shape == data.shape else t._xp.broadcast_to(g, data.shape).copy()
     else:
         owned.add(id(base))
-    if t.grad is None:
-        t.grad = Tensor._make(g, t.device, None, 0)
-    else:
-        t.grad = Tensor._make(t.grad.data + g, t.device, None, 0)
+    t.grad = _Tensor._make(g, t.device, None, 0)
 
 
 def backward(root, gradient=None, retain_graph=False):

@@ -47,8 +47,8 @@ def _const(w, ref, op, name="weight"):
 
 def _same_dtype(op, **tensors):
     items = [(k, t) for k, t in tensors.items() if t is not None]
-    dts = {t.dtype for _, t in items}
-    if len(dts) > 1:
+    first = items[0][1].data.dtype
+    if any(t.data.dtype != first for _, t in items):
         desc = ", ".join(f"{k}: {t.dtype}" for k, t in items)
         raise TypeError(f"{op}: expected all tensors to have the same dtype, got {desc} "
                         "(convert with .float() / .double(), or model.to(dtype))")

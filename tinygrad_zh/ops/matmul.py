@@ -57,18 +57,20 @@ class Linear(Function):
         if x.shape[-1] != w.shape[1]:
             raise ValueError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
                              f"expects {w.shape[1]} (weight shape {w.shape})")
-        self.x, self.w, self.has_b = x, w, b is not None
-        y = x @ w.T
+        # (…, in) 摊平成 (M, in)：一次 2-D GEMM，比 NumPy 对 3-D 输入逐批调用 BLAS 快一倍左右
+        # （不连续的 x，例如 batch_first LSTM 的输出，在这里复制一次；它比输出小得多）
+        x2 = x.reshape(-1, x.shape[-1])
+        self.x2, self.x_shape, self.w, self.has_b = x2, x.shape, w, b is not None
+        y = x2 @ w.T
         if b is not None:
             y += b
-        return y
+        return y.reshape(x.shape[:-1] + (w.shape[0],))
 
     def backward(self, g):
         """y = x Wᵀ + b:  ∂L/∂x = g W,  ∂L/∂W = gᵀ x,  ∂L/∂b = Σ_batch g —— 偏置被加到每一行，所以梯度按行求和。"""
-        x, w = self.x, self.w
         g2 = g.reshape(-1, g.shape[-1])
-        gx = (g @ w) if self.needs_input_grad[0] else None
-        gw = g2.T @ x.reshape(-1, x.shape[-1]) if self.needs_input_grad[1] else None
+        gx = (g2 @ self.w).reshape(self.x_shape) if self.needs_input_grad[0] else None
+        gw = g2.T @ self.x2 if self.needs_input_grad[1] else None
         if not self.has_b:
             return gx, gw
         gb = None

@@ -58,9 +58,9 @@ class SoftmaxCrossEntropy(Function):
         n, c = x.shape
         valid = target != ignore_index
         safe = xp.where(valid, target, 0)
-        if n and (int(safe.max()) >= c or int(safe.min()) < 0):
-            bad = int(safe.max()) if int(safe.max()) >= c else int(safe.min())
-            raise IndexError(f"cross_entropy: target {bad} is out of range for {c} classes")
+        lo, hi = (int(safe.min()), int(safe.max())) if n else (0, 0)
+        if hi >= c or lo < 0:
+            raise IndexError(f"cross_entropy: target {hi if hi >= c else lo} is out of range for {c} classes")
         count = int(valid.sum()) if reduction == "mean" else 1
         self.scale, self.reduction, self.valid = 1.0 / max(count, 1), reduction, valid
         self.kernel = kernel_for(x, "softmax_ce_forward")
@@ -68,10 +68,15 @@ class SoftmaxCrossEntropy(Function):
             nll, self.lse = self.kernel(x, target, ignore_index)
             self.x, self.target, self.ignore_index = x, target, ignore_index
         else:
+            # 一个 (N, C) 缓冲走完全程：x - m → e^{x-m} → softmax p（原地），反向直接用 p
             rows = xp.arange(n)
-            logp = log_softmax_array(x, 1)
-            nll = -logp[rows, safe] * valid
-            self.logp, self.safe, self.rows = logp, safe, rows
+            p = x - x.max(axis=1, keepdims=True)
+            z_y = p[rows, safe]                     # 目标类的 x - m
+            xp.exp(p, out=p)
+            s = p.sum(axis=1)                       # Σⱼ e^{xⱼ-m}
+            nll = (xp.log(s) - z_y) * valid         # -log pᵧ = log Σ e^{x-m} - (xᵧ - m)
+            p *= (1 / s)[:, None]
+            self.p, self.safe, self.rows = p, safe, rows
         if reduction == "none":
             return nll
         total = nll.sum()
@@ -84,12 +89,11 @@ class SoftmaxCrossEntropy(Function):
             scale = g * self.valid if self.reduction == "none" else g * g.dtype.type(self.scale)
             return kernel_for(g, "softmax_ce_backward")(self.x, self.target, self.lse, scale,
                                                         self.ignore_index), None
-        xp = array_module(g)
-        d = xp.exp(self.logp)
-        d[self.rows, self.safe] -= 1
+        # 每行的系数 w = 上游梯度 × (1/有效样本数) × valid；d = w·(p - onehot(y)) 只新建一个数组
         if self.reduction == "none":
-            d *= (g * self.valid)[:, None]
+            w = (g * self.valid).astype(self.p.dtype)
         else:
-            w = self.valid * (g * g.dtype.type(self.scale))
-            d *= w[:, None].astype(d.dtype)
+            w = self.valid * (g * g.dtype.type(self.scale)).astype(self.p.dtype)
+        d = self.p * w[:, None]
+        d[self.rows, self.safe] -= w
         return d, None

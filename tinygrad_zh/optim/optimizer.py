@@ -57,6 +57,7 @@ class Optimizer:
         self.state = defaultdict(dict)      # parameter -> its buffers (like PyTorch)
         self.param_groups = []
         self._scratch_bufs = {}
+        self._followed = {}                 # parameter -> the array its state was last matched to
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -133,11 +134,14 @@ class Optimizer:
 
     def _follow_params(self, group):
         """If the model was moved (``model.cuda()`` / ``.double()``) after the state was created,
-        move each state buffer to its parameter's device and dtype, once."""
+        move each state buffer to its parameter's device and dtype, once.  A parameter whose array
+        is still the one seen last time (the usual case: updates are in place) is skipped."""
+        followed = self._followed
         for p in group["params"]:
             st = self.state.get(p)
-            if not st:
+            if not st or followed.get(p) is p.data:
                 continue
+            followed[p] = p.data
             for k, v in st.items():
                 if hasattr(v, "dtype") and getattr(v, "shape", None) == p.data.shape and \
                         (v.dtype != p.data.dtype or device_of(v) != device_of(p.data)):
@@ -222,6 +226,7 @@ class Optimizer:
                 continue
             new_state[p] = {k: self._cast_state(k, v, p) for k, v in s.items()}
         self.state = new_state
+        self._followed = {}
         for saved, group in zip(saved_groups, self.param_groups):
             for k, v in saved.items():
                 if k != "params":
