@@ -276,6 +276,10 @@ class Tensor:
         return Tensor(other, device=self.device)
 
     def _binary(self, op, other, reverse=False):
+        if (type(other) is float or type(other) is int) and self.data.dtype.kind == "f":
+            # 最常见的情况（x * 0.5、x + 1）走捷径：标量直接取张量的 dtype
+            other = Tensor._make(self._xp.asarray(other, dtype=self.data.dtype), self.device, None, 0)
+            return op.apply(other, self) if reverse else op.apply(self, other)
         scalar = isinstance(other, numbers.Number)
         other = self._lift(other)
         a, b = (other, self) if reverse else (self, other)

@@ -72,7 +72,9 @@ class Add(_Binary):
 
     def backward(self, g):
         """z = a + b:  ∂z/∂a = 1, ∂z/∂b = 1 —— 梯度原样传给两个输入（再按广播求和）。"""
-        return unbroadcast(g, self.a_shape), unbroadcast(g, self.b_shape)
+        ga = unbroadcast(g, self.a_shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(g, self.b_shape) if self.needs_input_grad[1] else None
+        return ga, gb
 
 
 class Sub(_Binary):
@@ -80,8 +82,9 @@ class Sub(_Binary):
 
     def backward(self, g):
         """z = a - b:  ∂z/∂a = 1, ∂z/∂b = -1 —— 减数拿到的是负梯度。"""
+        ga = unbroadcast(g, self.a_shape) if self.needs_input_grad[0] else None
         gb = -unbroadcast(g, self.b_shape) if self.needs_input_grad[1] else None
-        return unbroadcast(g, self.a_shape), gb
+        return ga, gb
 
 
 class Mul(_Binary):
