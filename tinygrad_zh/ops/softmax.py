@@ -56,13 +56,16 @@ class SoftmaxCrossEntropy(Function):
             raise ValueError(f"cross_entropy: target shape {target.shape} does not match logits {x.shape}: "
                              f"expected ({x.shape[0]},)")
         n, c = x.shape
-        valid = target != ignore_index
-        safe = xp.where(valid, target, 0)
-        lo, hi = (int(safe.min()), int(safe.max())) if n else (0, 0)
+        lo, hi = (int(target.min()), int(target.max())) if n else (0, 0)
+        valid, safe, count = None, target, n        # 通常没有要忽略的行：不必做掩码
+        if lo <= ignore_index <= hi:                # 有行被忽略：把它们的类别换成 0，损失和梯度乘以 0
+            valid = target != ignore_index
+            safe = xp.where(valid, target, 0)
+            lo, hi, count = int(safe.min()), int(safe.max()), int(valid.sum())
         if hi >= c or lo < 0:
             raise IndexError(f"cross_entropy: target {hi if hi >= c else lo} is out of range for {c} classes")
-        count = int(valid.sum()) if reduction == "mean" else 1
-        self.scale, self.reduction, self.valid = 1.0 / max(count, 1), reduction, valid
+        self.scale = 1.0 / max(count, 1) if reduction == "mean" else 1.0
+        self.reduction, self.valid = reduction, valid
         self.kernel = kernel_for(x, "softmax_ce_forward")
         if self.kernel is not None:                 # GPU: kernels/softmax_ce.cu, one block per row
             nll, self.lse = self.kernel(x, target, ignore_index)
@@ -74,7 +77,9 @@ class SoftmaxCrossEntropy(Function):
             z_y = p[rows, safe]                     # 目标类的 x - m
             xp.exp(p, out=p)
             s = p.sum(axis=1)                       # Σⱼ e^{xⱼ-m}
-            nll = (xp.log(s) - z_y) * valid         # -log pᵧ = log Σ e^{x-m} - (xᵧ - m)
+            nll = xp.log(s) - z_y                   # -log pᵧ = log Σ e^{x-m} - (xᵧ - m)
+            if valid is not None:
+                nll *= valid
             p *= (1 / s)[:, None]
             self.p, self.safe, self.rows = p, safe, rows
         if reduction == "none":
@@ -85,15 +90,16 @@ class SoftmaxCrossEntropy(Function):
     def backward(self, g):
         """L = -log pᵧ, p = softmax(x):  ∂L/∂x = p - onehot(y) —— 预测概率减去真实标签，最简洁的梯度；
         mean 时再除以有效样本数，被 ignore 的行梯度为 0。"""
-        if self.kernel is not None:
-            scale = g * self.valid if self.reduction == "none" else g * g.dtype.type(self.scale)
-            return kernel_for(g, "softmax_ce_backward")(self.x, self.target, self.lse, scale,
-                                                        self.ignore_index), None
-        # 每行的系数 w = 上游梯度 × (1/有效样本数) × valid；d = w·(p - onehot(y)) 只新建一个数组
-        if self.reduction == "none":
-            w = (g * self.valid).astype(self.p.dtype)
+        if self.reduction == "none":                # 每行的系数 w：上游梯度（× 1/有效样本数）× valid
+            w = g
         else:
-            w = self.valid * (g * g.dtype.type(self.scale)).astype(self.p.dtype)
-        d = self.p * w[:, None]
+            w = g * g.dtype.type(self.scale)
+        if self.valid is not None:
+            w = w * self.valid
+        if self.kernel is not None:
+            return kernel_for(g, "softmax_ce_backward")(self.x, self.target, self.lse, w,
+                                                        self.ignore_index), None
+        w = w.astype(self.p.dtype, copy=False)
+        d = self.p * (w[:, None] if w.ndim else w)  # d = w·(p - onehot(y))：只新建这一个数组
         d[self.rows, self.safe] -= w
         return d, None

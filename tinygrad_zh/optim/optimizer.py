@@ -167,7 +167,7 @@ class Optimizer:
         """A temporary array shaped like ``arr`` (``slot`` 0, 1, ... for several at once), shared by
         all parameters of the same dtype and device, so an update allocates nothing per step.
         Only valid until the next call with the same slot."""
-        key = (arr.dtype, device_of(arr), slot)
+        key = (arr.dtype, type(arr), slot)          # type: numpy.ndarray or cupy.ndarray (the device)
         buf = self._scratch_bufs.get(key)
         if buf is None or buf.size < arr.size:
             buf = self._scratch_bufs[key] = array_module(arr).empty(arr.size, arr.dtype)
