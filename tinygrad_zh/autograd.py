@@ -63,7 +63,10 @@ class Function:
     outputs) and ``backward(grad) -> one gradient array per input`` (``None`` for an input that needs
     none).  ``self.needs_input_grad[i]`` tells backward which gradients are wanted, so it can skip
     work.  Forward saves what backward needs as attributes of ``self``; those are freed after the
-    backward pass unless ``retain_graph=True``.
+    backward pass unless ``retain_graph=True``.  So when the engine sets
+    ``self.may_overwrite_saved = True`` (no ``retain_graph``), backward is the last reader of those
+    arrays and may compute its result in one of them (saves a large temporary, e.g. the (N, V)
+    gradient of the softmax cross-entropy).
 
     Post-backward hook: a node may set ``self.post_backward = callable`` in ``forward``; after a
     backward pass whose graph contains that node has accumulated every leaf gradient, the engine
@@ -71,6 +74,7 @@ class Function:
     """
     n_outputs = 1            # Functions with several outputs set this (e.g. the LSTM cell: h, c)
     differentiable = True    # False for argmax, comparisons, ...: never recorded
+    may_overwrite_saved = False   # set per node by backward() when the graph is not retained
 
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -193,6 +197,8 @@ def backward(root, gradient=None, retain_graph=False):
         gouts = grads.pop(fn, None)
         if gouts is None:
             continue
+        if not retain_graph:
+            fn.may_overwrite_saved = True       # its saved arrays are freed right after this call
         if fn.n_outputs == 1:
             gin = fn.backward(gouts[0])
         else:
@@ -218,5 +224,6 @@ def backward(root, gradient=None, retain_graph=False):
         if not retain_graph:
             fn.__dict__.clear()
             fn.parents = _Released
+        gouts = gin = p = g = None  # let this node's arrays go now, not after the next node's backward
     for cb in after:                # every leaf gradient is final now (e.g. DDP averages them here)
         cb()

@@ -100,6 +100,11 @@ class SoftmaxCrossEntropy(Function):
             return kernel_for(g, "softmax_ce_backward")(self.x, self.target, self.lse, w,
                                                         self.ignore_index), None
         w = w.astype(self.p.dtype, copy=False)
-        d = self.p * (w[:, None] if w.ndim else w)  # d = w·(p - onehot(y))：只新建这一个数组
+        w_col = w[:, None] if w.ndim else w
+        if self.may_overwrite_saved:                # p 反向后即释放：梯度直接写在 p 上，不再新建 (N, C) 数组
+            d = self.p
+            d *= w_col
+        else:
+            d = self.p * w_col                      # d = w·(p - onehot(y))
         d[self.rows, self.safe] -= w
         return d, None

@@ -67,33 +67,37 @@ class Adam(Optimizer):
                     and _fused_adam_kernel():
                 _cuda_adam(theta, g, m, v, lr, b1, b2, eps, wd, t, decoupled)   # one fused kernel
                 continue
-            if maximize:
-                g = xp.negative(g, out=self._scratch(theta, 0))
-            if wd != 0:
-                if decoupled:
-                    theta *= 1 - lr * wd                                      # θ = θ(1 - lr·λ)
-                else:                                                         # g = g + λθ
-                    g = xp.add(g, self._scaled(theta, wd, 1), out=self._scratch(theta, 0))
-            s = xp.subtract(g, m, out=self._scratch(theta, 1))                # m = m + (1-β₁)(g - m)
-            s *= 1 - b1
-            m += s
-            v *= b2                                                           # v = β₂v + (1-β₂)g²
-            s = xp.multiply(g, g, out=s)
-            s *= 1 - b2
-            v += s
+            vmax = None
             if amsgrad:
                 vmax = state.get("max_exp_avg_sq")
                 if vmax is None:
                     vmax = state["max_exp_avg_sq"] = self._zeros_like(p)
-                xp.maximum(vmax, v, out=vmax)
-                v = vmax
-            bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t
-            denom = xp.sqrt(v, out=s)                                         # √v/√(1-β₂ᵗ) + ε
-            denom /= math.sqrt(bc2)
-            denom += eps
-            step = xp.divide(m, denom, out=s)
-            step *= lr / bc1
-            theta -= step
+            for theta, g, m, v, vmax in self._blocks(theta, g, m, v, vmax):   # 大参数分块（Optimizer._blocks）
+                xp = array_module(theta)
+                if maximize:
+                    g = xp.negative(g, out=self._scratch(theta, 0))
+                if wd != 0:
+                    if decoupled:
+                        theta *= 1 - lr * wd                                      # θ = θ(1 - lr·λ)
+                    else:                                                         # g = g + λθ
+                        g = xp.add(g, self._scaled(theta, wd, 1), out=self._scratch(theta, 0))
+                s = xp.subtract(g, m, out=self._scratch(theta, 1))                # m = m + (1-β₁)(g - m)
+                s *= 1 - b1
+                m += s
+                v *= b2                                                           # v = β₂v + (1-β₂)g²
+                s = xp.multiply(g, g, out=s)
+                s *= 1 - b2
+                v += s
+                if vmax is not None:                                              # amsgrad
+                    xp.maximum(vmax, v, out=vmax)
+                    v = vmax
+                bc1, bc2 = 1 - b1 ** t, 1 - b2 ** t
+                denom = xp.sqrt(v, out=s)                                         # √v/√(1-β₂ᵗ) + ε
+                denom /= math.sqrt(bc2)
+                denom += eps
+                step = xp.divide(m, denom, out=s)
+                step *= lr / bc1
+                theta -= step
 
 
 class AdamW(Adam):

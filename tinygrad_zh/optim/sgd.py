@@ -35,23 +35,29 @@ class SGD(Optimizer):
         lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
         wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
         for p, g in self._grads(group):
-            theta, xp = p.data, array_module(p.data)
-            # d = ±g + λθ, built in scratch slot 0 (never write into g: it may be shared)
-            d = g
-            if maximize:
-                d = xp.negative(g, out=self._scratch(theta, 0))
-            if wd != 0:
-                d = xp.add(d, self._scaled(theta, wd, 1), out=self._scratch(theta, 0))
+            buf, first = None, False
             if mu != 0:
                 state = self.state.setdefault(p, {})
                 buf = state.get("momentum_buffer")
                 if buf is None:
-                    buf = state["momentum_buffer"] = d.copy()       # b₁ = g₁
-                else:
-                    buf *= mu                                        # b = μ·b + (1-τ)·g
-                    buf += d if tau == 0 else self._scaled(d, 1 - tau, 1)
-                if nesterov:                                         # g + μ·b
-                    d = xp.add(d, self._scaled(buf, mu, 1), out=self._scratch(theta, 0))
-                else:
-                    d = buf
-            theta -= self._scaled(d, lr, 1)                          # θ = θ - lr·g
+                    buf = state["momentum_buffer"] = array_module(p.data).empty_like(p.data)
+                    first = True
+            for theta, g, buf in self._blocks(p.data, g, buf):      # 大参数分块（见 Optimizer._blocks）
+                xp = array_module(theta)
+                # d = ±g + λθ, built in scratch slot 0 (never write into g: it may be shared)
+                d = g
+                if maximize:
+                    d = xp.negative(g, out=self._scratch(theta, 0))
+                if wd != 0:
+                    d = xp.add(d, self._scaled(theta, wd, 1), out=self._scratch(theta, 0))
+                if mu != 0:
+                    if first:
+                        buf[...] = d                                     # b₁ = g₁
+                    else:
+                        buf *= mu                                        # b = μ·b + (1-τ)·g
+                        buf += d if tau == 0 else self._scaled(d, 1 - tau, 1)
+                    if nesterov:                                         # g + μ·b
+                        d = xp.add(d, self._scaled(buf, mu, 1), out=self._scratch(theta, 0))
+                    else:
+                        d = buf
+                theta -= self._scaled(d, lr, 1)                          # θ = θ - lr·g
