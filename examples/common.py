@@ -143,6 +143,7 @@ def plot_history(path, history, title, loss_keys=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     keys = [k for k in history if history[k]]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for k in keys:
@@ -151,6 +152,7 @@ def plot_history(path, history, title, loss_keys=None):
         xs = np.arange(1, len(history[k]) + 1)
         ax.plot(xs, history[k], marker="o", label=k)
     for ax, name in zip(axes, ("loss", "metric")):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))     # whole epochs on the x axis
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)

@@ -36,6 +36,7 @@ if settings is not None:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "core: tests of the core (Tensor, ops, autograd, gradcheck)")
+    config.addinivalue_line("markers", "slow: a longer learning check (still part of the default run)")
 
 
 @pytest.fixture(autouse=True)
