@@ -105,6 +105,17 @@ def normalize_dtype(dtype):
         raise TypeError(f"unknown dtype {dtype!r}: expected e.g. 'float32', 'float64', 'int64'") from None
 
 
+def parse_to_args(args, kwargs):
+    """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or keywords -> (device or None, dtype or None)."""
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    for a in args:
+        if isinstance(a, str) and (a.startswith("cuda") or a == "cpu"):
+            device = a
+        else:
+            dtype = a
+    return device, dtype
+
+
 def is_float(dtype):
     return dtype.kind == "f"
 

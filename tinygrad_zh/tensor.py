@@ -164,12 +164,7 @@ class Tensor:
 
     def to(self, *args, **kwargs):
         """to(device), to(dtype) or to(device, dtype)."""
-        device, dtype = kwargs.get("device"), kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, str) and (a.startswith("cuda") or a == "cpu"):
-                device = a
-            else:
-                dtype = a
+        device, dtype = backend.parse_to_args(args, kwargs)
         out = self
         if dtype is not None:
             dt = normalize_dtype(dtype)

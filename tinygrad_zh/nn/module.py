@@ -168,12 +168,7 @@ class Module:
 
     def to(self, *args, **kwargs):
         """to(device) / to(dtype) / to(device, dtype): converts parameters and buffers in place."""
-        device, dtype = kwargs.get("device"), kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, str) and (a.startswith("cuda") or a == "cpu"):
-                device = a
-            else:
-                dtype = a
+        device, dtype = backend.parse_to_args(args, kwargs)
         if device is not None:
             device = backend.normalize_device(device)
             if device == "cuda":
