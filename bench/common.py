@@ -14,7 +14,9 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+    # appended, not prepended: PYTHONPATH=/some/other/checkout benchmarks that checkout's library
+    # (e.g. an older commit unpacked with `git archive`), with this benchmark code
+    sys.path.append(ROOT)
 # the independent yardstick (../shared/bench): its hand-written NumPy reference is imported, when
 # present, to compare memory against; nothing else here depends on it
 SHARED_BENCH = os.path.join(os.path.dirname(ROOT), "shared", "bench")
@@ -90,6 +92,7 @@ def environment(torch=None, device="cpu"):
             env["cupy"] = None
     import tinygrad_zh
     env["tinygrad_zh"] = getattr(tinygrad_zh, "__version__", "?")
+    env["tinygrad_zh_path"] = os.path.dirname(os.path.dirname(os.path.abspath(tinygrad_zh.__file__)))
     return env
 
 

@@ -64,9 +64,10 @@ class Function:
     none).  ``self.needs_input_grad[i]`` tells backward which gradients are wanted, so it can skip
     work.  Forward saves what backward needs as attributes of ``self``; those are freed after the
     backward pass unless ``retain_graph=True``.  So when the engine sets
-    ``self.may_overwrite_saved = True`` (no ``retain_graph``), backward is the last reader of those
-    arrays and may compute its result in one of them (saves a large temporary, e.g. the (N, V)
-    gradient of the softmax cross-entropy).
+    ``self.may_overwrite_saved = True`` (no ``retain_graph``), backward is the last reader of the
+    arrays that forward *created for itself* and may compute its result in one of them (saves a large
+    temporary, e.g. the (N, V) gradient of the softmax cross-entropy).  Never the inputs or the
+    outputs: other nodes and the user may still hold those.
 
     Post-backward hook: a node may set ``self.post_backward = callable`` in ``forward``; after a
     backward pass whose graph contains that node has accumulated every leaf gradient, the engine
