@@ -14,9 +14,12 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
-    # appended, not prepended: PYTHONPATH=/some/other/checkout benchmarks that checkout's library
-    # (e.g. an older commit unpacked with `git archive`), with this benchmark code
-    sys.path.append(ROOT)
+    # this checkout's library, before any installed copy; but after the PYTHONPATH entries, so that
+    # PYTHONPATH=/some/other/checkout benchmarks that library (e.g. an older commit unpacked with
+    # `git archive`) with this benchmark code
+    _pythonpath = {os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p}
+    _after = [i for i, e in enumerate(sys.path) if os.path.abspath(e or ".") in _pythonpath]
+    sys.path.insert(max(_after, default=0) + 1, ROOT)
 # the independent yardstick (../shared/bench): its hand-written NumPy reference is imported, when
 # present, to compare memory against; nothing else here depends on it
 SHARED_BENCH = os.path.join(os.path.dirname(ROOT), "shared", "bench")
