@@ -411,3 +411,54 @@ def test_gru_cell_matches_torch(rng):
     np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-10)
     np.testing.assert_allclose(gh.grad.numpy(), th.grad.numpy(), rtol=1e-10)
     _compare_grads(ours, theirs, 1e-10, 1e-12)
+
+
+def test_lstm_training_memory_does_not_grow_over_2000_steps():
+    """2,000 training steps of a small LSTM language model (hidden state carried and detached,
+    gradient clipping, Adam) do not grow the process's resident memory (a graph kept alive per
+    step would add several MB)."""
+    import gc
+    import os
+
+    import tinygrad_zh.nn as nn
+    import tinygrad_zh.nn.functional as F
+
+    if not os.path.exists("/proc/self/statm"):
+        pytest.skip("needs /proc/self/statm (Linux) to read the resident set size")
+
+    def rss():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.lstm, self.out = nn.Embedding(20, 8), nn.LSTM(8, 16, batch_first=True), nn.Linear(16, 20)
+
+        def forward(self, x, h=None):
+            o, h = self.lstm(self.embed(x), h)
+            return self.out(o), h
+
+    rng = np.random.default_rng(5)
+    model = LM()
+    opt = tg.optim.Adam(model.parameters(), lr=1e-3)
+    x, y = tg.tensor(rng.integers(0, 20, (4, 6))), tg.tensor(rng.integers(0, 20, (4, 6)))
+    state = [None]
+
+    def step():
+        opt.zero_grad()
+        logits, h = model(x, state[0])
+        state[0] = tuple(s.detach() for s in h)
+        F.cross_entropy(logits.reshape(-1, 20), y.reshape(-1)).backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+
+    for _ in range(100):
+        step()
+    gc.collect()
+    before = rss()
+    for _ in range(2000):
+        step()
+    gc.collect()
+    grown = rss() - before
+    assert grown < 1024 * 1024, f"resident memory grew by {grown / 1024:.0f} KiB over 2,000 steps"
