@@ -37,8 +37,8 @@ pytest.importorskip("matplotlib")
 # (test id, module, extra argv)
 VARIANTS = [
     ("mnist_mlp", "mnist_mlp", []),
-    ("char_lstm", "char_lstm", ["--generate", "0", "--bptt", "25"]),
-    ("char_lstm_word", "char_lstm", ["--tokens", "word", "--generate", "0", "--bptt", "15"]),
+    ("char_lstm", "char_lstm", ["--generate", "0", "--bptt", "10"]),
+    ("char_lstm_word", "char_lstm", ["--tokens", "word", "--generate", "0", "--bptt", "10"]),
     ("text_bag", "text_classifier", ["--model", "bag"]),
     ("text_lstm", "text_classifier", ["--model", "lstm"]),
     ("cnn_binary", "cnn_binary", []),
@@ -138,7 +138,7 @@ def test_float64(name, module, extra, mini_data, capsys):
 
 def test_char_lstm_generates_a_sample(mini_data, capsys):
     res, out = run("char_lstm", quick(mini_data, "--epochs", 1, "--quiet", "--generate", 40,
-                                      "--prime", "First"), capsys)
+                                      "--prime", "First", "--bptt", 10), capsys)
     sample = out.strip().splitlines()
     assert json.loads(sample[-1]) == res
     text = "\n".join(sample[:-1])
@@ -149,7 +149,7 @@ def test_char_lstm_generates_a_sample(mini_data, capsys):
 
 def test_word_level_reports_perplexity(mini_data, capsys):
     res, _ = run("char_lstm", quick(mini_data, "--epochs", 1, "--quiet", "--generate", 0, "--tokens", "word",
-                                    "--vocab-size", 500), capsys)
+                                    "--vocab-size", 500, "--bptt", 10), capsys)
     assert res["tokens"] == "word" and res["vocab_size"] == 500
     assert res["val_perplexity"] == pytest.approx(math.exp(res["val_loss"]), rel=1e-5)
     assert 0.0 <= res["val_accuracy"] <= 1.0
