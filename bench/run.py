@@ -5,6 +5,7 @@
     python bench/run.py --steps 2000         # memory growth over 2,000 steps instead of 10,000
     python bench/run.py --only overhead,memory
     python bench/run.py --device cuda        # GPU: tinygrad_zh (CuPy) against PyTorch CUDA
+    python bench/run.py --replot run.log     # redraw docs/img/bench_*.png from a saved run's output
 
 Sections (``--only`` picks some):
 
@@ -69,7 +70,16 @@ def main(argv=None):
     ap.add_argument("--workloads", default=",".join(CONFIGS), help="workloads of the memory/workloads sections")
     ap.add_argument("--no-plots", action="store_true")
     ap.add_argument("--default-malloc", action="store_true", help="do not pin glibc malloc")
+    ap.add_argument("--replot", metavar="LOG",
+                    help="only redraw the plots from the JSON line (the last line) of an earlier run's output")
     args = ap.parse_args(argv)
+    if args.replot:
+        from scaling import plot
+        with open(args.replot) as f:
+            last = json.loads(f.read().strip().splitlines()[-1])
+        for path in plot(last["scaling"], last["env"].get("device", "cpu")):
+            print(os.path.relpath(path, ROOT))
+        return
     sections = [s for s in args.only.split(",") if s]
     bad = set(sections) - set(SECTIONS)
     if bad:

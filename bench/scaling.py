@@ -71,7 +71,8 @@ def plot(curves, device="cpu", outdir=None):
         ax.set_xticklabels([str(x) for x in xs])
         ax.set_xlabel(spec["label"])
         ax.set_ylabel("ms per training step")
-        ax.set_title(f"{spec['workload']}: step time vs {spec['param']} ({device})", fontsize=10)
+        ax.set_title(f"{spec['workload']}: step time vs {spec['param']} ({device})\n"
+                     "numbers: time ratio tinygrad_zh / PyTorch", fontsize=9)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()

@@ -124,8 +124,9 @@ def test_peak_memory_of_a_large_output_layer_step():
 
 
 def test_no_memory_growth_over_many_steps():
-    """A training step (forward, backward, Adam) leaves nothing behind: memory after 300 more steps
-    is the same as after the first ones."""
+    """A training step (forward, backward, Adam) leaves nothing behind: traced memory after 1,000
+    more steps is what it was after the first ones (a creep of a few bytes per step, e.g. from a
+    NumPy scalar made in every backward, would show as kilobytes)."""
     rng = np.random.default_rng(4)
     model = nn.Sequential(nn.Embedding(50, 8), nn.Flatten(), nn.Linear(8 * 6, 32), nn.ReLU(),
                           nn.Linear(32, 50))
@@ -139,17 +140,17 @@ def test_no_memory_growth_over_many_steps():
         loss.backward()
         opt.step()
 
-    for _ in range(20):
+    for _ in range(100):
         step()
     gc.collect()
     tracemalloc.start()
     try:
         step()
         before = tracemalloc.get_traced_memory()[0]
-        for _ in range(300):
+        for _ in range(1000):
             step()
         gc.collect()
         after = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
-    assert after - before < 16 * 1024, f"memory grew by {after - before} bytes over 300 steps"
+    assert after - before < 1024, f"memory grew by {after - before} bytes over 1000 steps"

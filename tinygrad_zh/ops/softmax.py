@@ -90,17 +90,19 @@ class SoftmaxCrossEntropy(Function):
     def backward(self, g):
         """L = -log pᵧ, p = softmax(x):  ∂L/∂x = p - onehot(y) —— 预测概率减去真实标签，最简洁的梯度；
         mean 时再除以有效样本数，被 ignore 的行梯度为 0。"""
-        if self.reduction == "none":                # 每行的系数 w：上游梯度（× 1/有效样本数）× valid
+        # 每行的系数 w：上游梯度（mean 时 × 1/有效样本数）× valid
+        if self.reduction == "none":
             w = g
+        elif self.kernel is None:
+            w = float(g) * self.scale               # 一个 Python 数：乘到 float32 数组上仍是 float32
         else:
-            w = g * g.dtype.type(self.scale)
+            w = g * g.dtype.type(self.scale)        # GPU：留在设备上，不同步
         if self.valid is not None:
-            w = w * self.valid
+            w = self.valid.astype(g.dtype) * w
         if self.kernel is not None:
             return kernel_for(g, "softmax_ce_backward")(self.x, self.target, self.lse, w,
                                                         self.ignore_index), None
-        w = w.astype(self.p.dtype, copy=False)
-        w_col = w[:, None] if w.ndim else w
+        w_col = w[:, None] if getattr(w, "ndim", 0) else w
         if self.may_overwrite_saved:                # p 反向后即释放：梯度直接写在 p 上，不再新建 (N, C) 数组
             d = self.p
             d *= w_col
