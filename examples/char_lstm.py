@@ -3,6 +3,7 @@
     python examples/char_lstm.py                                   # 5 epochs, val loss <= 1.76 nats/char
     python examples/char_lstm.py --tokens word --vocab-size 10000  # word level, val perplexity <= 340
     python examples/char_lstm.py --generate 500 --temperature 0.8  # print a longer sample at the end
+    mpiexec -n 2 python examples/char_lstm.py --distributed        # data parallel: 32 streams per rank
 
 The text is cut into 64 contiguous streams (one per batch row) and read in windows of --bptt tokens
 (100 for characters, 35 for words).  The LSTM's hidden state is carried from one window to the next
@@ -83,10 +84,13 @@ def main(argv=None):
     p.add_argument("--generate", type=int, default=300, help="tokens to sample at the end (0: none)")
     p.add_argument("--temperature", type=float, default=0.8)
     p.add_argument("--prime", default="ROMEO:", help="text the sample starts from")
+    p.add_argument("--distributed", action="store_true", help="data parallel (launch with mpiexec -n N)")
     args = p.parse_args(argv)
     args.bptt = args.bptt or (100 if args.tokens == "char" else 35)
     t0 = time.time()
     folder = common.setup(args, "tinyshakespeare")
+    dist = tg.distributed.setup_example(args.distributed, args.device)
+    args.quiet = args.quiet or not dist.is_main        # only rank 0 prints
 
     # 1. data: one id stream, first 90 % train / last 10 % val, cut into batch_size parallel streams
     if args.tokens == "char":
@@ -97,12 +101,13 @@ def main(argv=None):
     V = corpus.vocab_size
     train_ids, val_ids = corpus.split(0.9)
     train_data, val_data = batchify(train_ids, args.batch_size), batchify(val_ids, args.batch_size)
+    train_data = dist.shard_rows(train_data)           # --distributed: each rank its block of streams
     n_windows = num_bptt_windows(train_data, args.bptt)
     common.log(args, f"{args.tokens} level: vocabulary {V}, train {len(train_ids):,} tokens "
                      f"({n_windows} windows of {args.batch_size}x{args.bptt}), val {len(val_ids):,} tokens")
 
     # 2. model, loss, optimizer
-    model = LanguageModel(V).to(args.dtype).to(args.device)
+    model = dist.wrap(LanguageModel(V).to(args.dtype).to(args.device))   # DDP averages gradients
     loss_fn = nn.CrossEntropyLoss()
     opt = tg.optim.Adam(model.parameters(), lr=args.lr)
 
@@ -125,17 +130,17 @@ def main(argv=None):
             meter.update(bar, loss.item(), y.numel())
         bar.close()
         val_loss, acc = evaluate(model, val_data, args.bptt, args.device, max_windows=args.max_steps)
-        history["train_loss"].append(meter.mean)
+        history["train_loss"].append(dist.mean(meter.mean))
         history["val_loss"].append(val_loss)
         history["val_accuracy"].append(acc)
-        common.log(args, f"epoch {epoch}: train loss {meter.mean:.4f}  val loss {val_loss:.4f} "
+        common.log(args, f"epoch {epoch}: train loss {history['train_loss'][-1]:.4f}  val loss {val_loss:.4f} "
                          f"(perplexity {np.exp(val_loss):.1f})  val accuracy {acc:.4f}")
-        if args.checkpoint:
+        if args.checkpoint and dist.is_main:
             common.save_checkpoint(args.checkpoint, model, opt, epoch, history)
 
-    if args.plot:
+    if args.plot and dist.is_main:
         common.plot_history(args.plot, history, f"Tiny Shakespeare LSTM LM ({args.tokens} level)")
-    if args.generate > 0:
+    if args.generate > 0 and dist.is_main:
         common.log(args, "---- sample ----")
         print(generate(model, corpus, args.prime, args.generate, args.temperature, args.device), flush=True)
         common.log(args, "----------------")
@@ -143,7 +148,10 @@ def main(argv=None):
     final = {"val_loss": last["val_loss"], "val_accuracy": last["val_accuracy"], "train_loss": last["train_loss"]}
     if args.tokens == "word" and last["val_loss"] is not None:
         final["val_perplexity"] = float(np.exp(last["val_loss"]))
-    return common.finish("char_lstm", args, final, t0, tokens=args.tokens, vocab_size=V, bptt=args.bptt)
+    out = (common.finish("char_lstm", args, final, t0, tokens=args.tokens, vocab_size=V, bptt=args.bptt,
+                         world_size=dist.world_size) if dist.is_main else None)
+    dist.finish()
+    return out
 
 
 if __name__ == "__main__":

@@ -82,15 +82,15 @@ def main(argv=None):
             meter.update(bar, loss.item(), len(y))
         bar.close()
         test_loss, acc = evaluate(model, test)
-        history["train_loss"].append(meter.mean)
+        history["train_loss"].append(dist.mean(meter.mean))
         history["test_loss"].append(test_loss)
         history["test_accuracy"].append(acc)
-        common.log(args, f"epoch {epoch}: train loss {meter.mean:.4f}  test loss {test_loss:.4f}  "
+        common.log(args, f"epoch {epoch}: train loss {history['train_loss'][-1]:.4f}  test loss {test_loss:.4f}  "
                          f"test accuracy {acc:.4f}")
         if args.checkpoint and dist.is_main:
             common.save_checkpoint(args.checkpoint, model, opt, epoch, history)
 
-    if args.plot:
+    if args.plot and dist.is_main:
         common.plot_history(args.plot, history, "MNIST MLP 784-500-10")
     final = {"test_accuracy": history["test_accuracy"][-1] if history["test_accuracy"] else None,
              "test_loss": history["test_loss"][-1] if history["test_loss"] else None,

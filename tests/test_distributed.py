@@ -59,6 +59,10 @@ def _ranks(case, n=2, backend="mpi", env=None):
     return _run([_mpiexec(), "-n", str(n), sys.executable, WORKER, case, backend], env=env)
 
 
+def _ranks_cmd(script_argv, n=2):
+    return _run([_mpiexec(), "-n", str(n), sys.executable] + script_argv, timeout=180)
+
+
 def _ok(case, n=2, backend="mpi"):
     rc, out = _ranks(case, n, backend)
     assert rc == 0, out
@@ -119,6 +123,43 @@ def test_ddp_lstm_lm_two_ranks_equals_one_process_with_double_batch():
 def test_single_process_without_launcher_is_a_group_of_one():
     rc, out = _run([sys.executable, WORKER, "ddp_mlp", "mpi"])
     assert rc == 0 and "DDP(1 ranks) == 1 process" in out and "OK ddp_mlp rank 0" in out, out
+
+
+def _json_lines(out):
+    import json
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+@needs_mpi
+def test_mnist_example_distributed_only_rank0_reports_and_checkpoints(tmp_path):
+    ck = tmp_path / "mnist.ckpt"
+    rc, out = _ranks_cmd(["examples/mnist_mlp.py", "--distributed", "--max-steps", "3", "--epochs", "1",
+                          "--quiet", "--checkpoint", str(ck)])
+    assert rc == 0, out
+    lines = _json_lines(out)
+    assert len(lines) == 1 and lines[0]["world_size"] == 2, out       # rank 1 prints nothing
+    assert lines[0]["example"] == "mnist_mlp" and 0.0 <= lines[0]["test_accuracy"] <= 1.0
+    assert ck.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["mnist.ckpt"]
+
+
+@needs_mpi
+def test_char_lstm_example_two_ranks_equals_one_process():
+    # 64 streams split 32 + 32 over two ranks, gradients averaged: the same training as one process
+    # with all 64 streams (float64, so the validation loss agrees to rounding)
+    argv = ["--max-steps", "4", "--epochs", "1", "--bptt", "10", "--generate", "0", "--dtype", "float64",
+            "--quiet"]
+    rc, out = _ranks_cmd(["examples/char_lstm.py", "--distributed"] + argv)
+    assert rc == 0, out
+    (two,) = _json_lines(out)
+    rc, out1 = _run([sys.executable, "examples/char_lstm.py"] + argv)
+    assert rc == 0, out1
+    (one,) = _json_lines(out1)
+    assert two["world_size"] == 2 and one["world_size"] == 1
+    assert abs(two["val_loss"] - one["val_loss"]) < 2e-6, (two, one)
+    assert abs(two["train_loss"] - one["train_loss"]) < 2e-6, (two, one)
+    # the streams really are split between the ranks: an odd global batch cannot be
+    rc, out = _ranks_cmd(["examples/char_lstm.py", "--distributed", "--batch-size", "63"] + argv)
+    assert rc != 0 and "63 rows (the global batch) must be divisible by the number of ranks 2" in out, out
 
 
 @pytest.mark.skipif(not tg.cuda_available(), reason="needs a CUDA GPU with CuPy (NCCL backend)")
