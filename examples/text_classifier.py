@@ -4,7 +4,8 @@
     python examples/text_classifier.py --model lstm                # LSTM(64, 128), Adam lr 0.001
 
 Questions are lowercased and split on whitespace; the vocabulary comes from the training questions
-(words never seen in training become <unk>).  Each batch is padded with <pad> (id 0) to its longest
+(words never seen in training become <unk>, whose embedding starts at zero: see
+zero_unknown_row).  Each batch is padded with <pad> (id 0) to its longest
 question; the bag model averages only the real tokens (the padding is masked out) and the LSTM model
 reads the output at each question's last real token.
 """
@@ -48,6 +49,13 @@ class LSTMClassifier(nn.Module):
         lengths = (x != 0).numpy().sum(1)                   # padding is on the right
         last = out[np.arange(len(lengths)), lengths - 1]    # (B, H): state after the last real token
         return self.fc(last)
+
+
+def zero_unknown_row(embed, unk_index):
+    """No training question contains <unk> (the vocabulary is built from them), so its embedding row
+    never gets a gradient.  Left at its random N(0, 1) start, every unknown word of a test question
+    would add that same random vector; at zero it adds nothing."""
+    embed.weight.data[unk_index] = 0
 
 
 def encode(texts, labels, vocab):
@@ -96,7 +104,9 @@ def main(argv=None):
 
     # 2. model, loss, optimizer
     Model = BagOfEmbeddings if args.model == "bag" else LSTMClassifier
-    model = Model(len(vocab)).to(args.dtype).to(args.device)
+    model = Model(len(vocab))
+    zero_unknown_row(model.embed, vocab.stoi[UNK])
+    model = model.to(args.dtype).to(args.device)
     loss_fn = nn.CrossEntropyLoss()
     opt = tg.optim.Adam(model.parameters(), lr=args.lr)
 

@@ -20,13 +20,14 @@ from ..tensor import Tensor
 UNK = "<unk>"
 PAD = "<pad>"
 
-# a word: letters/digits/underscore, optionally with inner apostrophes (don't, o'er);
-# every other non-space character is a token of its own (punctuation)
-_WORD_RE = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
+# a word: a run of letters/digits/underscore; every other non-space character is a token of its
+# own (punctuation, apostrophes included: "don't" -> don ' t, "o'er" -> o ' er), the usual
+# word-level split of language-model tutorials
+_WORD_RE = re.compile(r"\w+|[^\w\s]")
 
 
 def tokenize_words(text, lower=True):
-    """词级切分：小写，词与标点分开。``"Hello, World!" -> ['hello', ',', 'world', '!']``."""
+    """词级切分：小写，词与标点分开。``"Hello, World! Don't" -> ['hello', ',', 'world', '!', 'don', "'", 't']``."""
     if lower:
         text = text.lower()
     return _WORD_RE.findall(text)
@@ -54,8 +55,10 @@ class Vocab:
     def build(cls, tokens, top_k=None, min_freq=1, specials=(UNK,), unk=UNK):
         """Build from a token sequence (or a list of token lists).
 
-        Specials come first, then tokens by decreasing frequency (ties: alphabetical), keeping the
-        ``top_k`` most frequent with count >= ``min_freq``.
+        Specials come first, then tokens by decreasing frequency (ties: the token seen first comes
+        first, like ``collections.Counter.most_common``), keeping the ``top_k`` most frequent with
+        count >= ``min_freq``.  For a text whose end is the validation part, the words cut at the
+        ``top_k`` boundary are then the ones that appear only late, in validation.
         """
         counts = Counter()
         tokens = list(tokens)
@@ -67,7 +70,8 @@ class Vocab:
         specials = list(specials)
         for s in specials:
             counts.pop(s, None)
-        words = sorted((w for w, c in counts.items() if c >= min_freq), key=lambda w: (-counts[w], w))
+        # Counter keeps first-seen order and sorted() is stable: equal counts stay in that order
+        words = sorted((w for w, c in counts.items() if c >= min_freq), key=lambda w: -counts[w])
         if top_k is not None:
             words = words[:int(top_k)]
         return cls(specials + words, unk=unk if unk in specials else None)

@@ -1,0 +1,134 @@
+"""PyTorch 对照：与示例完全相同的数据管线，只把模型、损失、优化器和训练循环换成 PyTorch。
+
+    python bench/examples_torch.py word_lm --seed 0       # = examples/char_lstm.py --tokens word
+    python bench/examples_torch.py airfoil --seed 0       # = examples/regression_mlp.py --dataset airfoil
+    python bench/examples_torch.py airfoil --seeds 0-7    # one line per seed
+
+Data loading, splitting, tokenization and the vocabulary come from ``tinygrad_zh.data`` (the same
+calls the examples make), so a difference in the result is a difference in the training, not in the
+data.  Randomness that differs by nature: the initial weights (PyTorch's ``torch.manual_seed(seed)``)
+and, for airfoil, the shuffling order.  Used for the PyTorch columns of docs/results.md; PyTorch is
+an oracle here, the library never imports it.  Prints one JSON line per run.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+
+from tinygrad_zh.data import TextCorpus, batchify, load_airfoil, standardize  # noqa: E402
+
+DATA = os.path.join(ROOT, "data")
+
+
+def word_lm(seed, epochs=5, batch=64, bptt=35, lr=1e-3, clip=5.0, vocab=10000):
+    """Embedding(V,100) + LSTM(100,200,2) + Linear(200,V), Adam, clip 5, BPTT 35, state carried."""
+    corpus = TextCorpus.from_file(os.path.join(DATA, "tinyshakespeare", "input.txt"), level="word",
+                                  top_k=vocab - 1)
+    V = corpus.vocab_size
+    tr, va = corpus.split(0.9)
+    tr, va = torch.from_numpy(batchify(tr, batch)), torch.from_numpy(batchify(va, batch))
+    torch.manual_seed(seed)
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.lstm = nn.Embedding(V, 100), nn.LSTM(100, 200, 2, batch_first=True)
+            self.head = nn.Linear(200, V)
+
+        def forward(self, x, state=None):
+            out, state = self.lstm(self.embed(x), state)
+            return self.head(out), state
+
+    def windows(d):
+        L = d.shape[1]
+        for i in range(0, L - 1, bptt):
+            k = min(bptt, L - 1 - i)
+            yield d[:, i:i + k], d[:, i + 1:i + 1 + k]
+
+    model = LM()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    history = []
+    for _ in range(epochs):
+        state = None
+        for x, y in windows(tr):
+            opt.zero_grad()
+            logits, state = model(x, state)
+            loss = nn.functional.cross_entropy(logits.reshape(-1, V), y.reshape(-1))
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+            opt.step()
+            state = tuple(s.detach() for s in state)
+        model.eval()
+        total, correct, n, state = 0.0, 0, 0, None
+        with torch.no_grad():
+            for x, y in windows(va):
+                logits, state = model(x, state)
+                logits, y = logits.reshape(-1, V), y.reshape(-1)
+                total += nn.functional.cross_entropy(logits, y, reduction="sum").item()
+                correct += int((logits.argmax(1) == y).sum())
+                n += y.numel()
+        model.train()
+        history.append(round(float(np.exp(total / n)), 2))
+    return {"val_perplexity": history[-1], "val_accuracy": round(correct / n, 6),
+            "perplexity_per_epoch": history}
+
+
+def airfoil(seed, epochs=100, batch=64, lr=1e-3):
+    """Linear(5,500) ReLU Linear(500,250) ReLU Linear(250,100) ReLU Linear(100,1) Sigmoid, MSE, Adam."""
+    X, y = load_airfoil(os.path.join(DATA, "airfoil-self-noise"))
+    perm = np.random.default_rng(seed).permutation(len(X))          # the example's split
+    n_train = int(0.8 * len(X))
+    tr, te = perm[:n_train], perm[n_train:]
+    xtr, xte, _, _ = standardize(X[tr].astype(np.float64), X[te].astype(np.float64))
+    ytr, yte = y[tr].astype(np.float64), y[te].astype(np.float64)
+    y_min, y_range = ytr.min(), ytr.max() - ytr.min()
+    A = np.c_[xtr, np.ones(len(xtr))]
+    w, *_ = np.linalg.lstsq(A, ytr, rcond=None)
+    linear = float(np.sqrt(np.mean((np.c_[xte, np.ones(len(xte))] @ w - yte) ** 2)))
+    f32 = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    xtr, xte = f32(xtr), f32(xte)
+    ttr, tte = f32((ytr - y_min) / y_range).reshape(-1, 1), f32((yte - y_min) / y_range).reshape(-1, 1)
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(X.shape[1], 500), nn.ReLU(), nn.Linear(500, 250), nn.ReLU(),
+                          nn.Linear(250, 100), nn.ReLU(), nn.Linear(100, 1), nn.Sigmoid())
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    for _ in range(epochs):
+        for idx in torch.randperm(len(xtr)).split(batch):
+            opt.zero_grad()
+            nn.functional.mse_loss(model(xtr[idx]), ttr[idx]).backward()
+            opt.step()
+    with torch.no_grad():
+        rmse = float(((model(xte) - tte) ** 2).mean().sqrt()) * y_range
+    return {"test_rmse": round(rmse, 4), "linear_rmse": round(linear, 4)}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("example", choices=["word_lm", "airfoil"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", default=None, help="a range like 0-7 (overrides --seed)")
+    p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    seeds = [args.seed]
+    if args.seeds:
+        a, _, b = args.seeds.partition("-")
+        seeds = list(range(int(a), int(b or a) + 1))
+    for seed in seeds:
+        t0 = time.time()
+        out = {"word_lm": word_lm, "airfoil": airfoil}[args.example](seed)
+        print(json.dumps({"example": args.example, "framework": f"torch {torch.__version__}", "seed": seed,
+                          **out, "seconds": round(time.time() - t0, 1)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
