@@ -3,6 +3,8 @@
     python bench/examples_torch.py word_lm --seed 0       # = examples/char_lstm.py --tokens word
     python bench/examples_torch.py airfoil --seed 0       # = examples/regression_mlp.py --dataset airfoil
     python bench/examples_torch.py airfoil --seeds 0-7    # one line per seed
+    python bench/examples_torch.py trec_bag --seeds 0-2   # = examples/text_classifier.py [--model lstm]
+    python bench/examples_torch.py trec_lstm --seeds 0-2
 
 Data loading, splitting, tokenization and the vocabulary come from ``tinygrad_zh.data`` (the same
 calls the examples make), so a difference in the result is a difference in the training, not in the
@@ -111,9 +113,48 @@ def airfoil(seed, epochs=100, batch=64, lr=1e-3):
     return {"test_rmse": round(rmse, 4), "linear_rmse": round(linear, 4)}
 
 
+def trec(seed, model_name, epochs=10, batch=64):
+    """TREC: mean of embeddings (padding masked) + Linear, or Embedding + LSTM(64,128) + Linear."""
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    from text_classifier import PAD, UNK, encode
+    from tinygrad_zh.data import Vocab, load_trec
+    folder = os.path.join(DATA, "trec")
+    train_texts, train_labels = load_trec(folder, "train")
+    test_texts, test_labels = load_trec(folder, "test")
+    vocab = Vocab.build([t.lower().split() for t in train_texts], specials=(PAD, UNK), unk=UNK)
+    xtr, ltr, ytr = (torch.from_numpy(a) for a in encode(train_texts, train_labels, vocab))
+    xte, lte, yte = (torch.from_numpy(a) for a in encode(test_texts, test_labels, vocab))
+    torch.manual_seed(seed)
+    embed, lstm = nn.Embedding(len(vocab), 64), nn.LSTM(64, 128, batch_first=True)
+    fc = nn.Linear(64 if model_name == "bag" else 128, 6)
+    with torch.no_grad():
+        embed.weight[vocab.stoi[UNK]] = 0                 # never trained (as in the example)
+
+    def forward(x, lengths):
+        x = x[:, :int(lengths.max())]
+        e = embed(x)
+        if model_name == "bag":
+            mask = (x != 0).float().unsqueeze(-1)
+            return fc((e * mask).sum(1) / mask.sum(1))
+        out, _ = lstm(e)
+        return fc(out[torch.arange(len(x)), lengths - 1])
+
+    params = list(embed.parameters()) + list(fc.parameters())
+    params += list(lstm.parameters()) if model_name == "lstm" else []
+    opt = torch.optim.Adam(params, lr=0.01 if model_name == "bag" else 0.001)
+    for _ in range(epochs):
+        for idx in torch.randperm(len(xtr)).split(batch):
+            opt.zero_grad()
+            nn.functional.cross_entropy(forward(xtr[idx], ltr[idx]), ytr[idx]).backward()
+            opt.step()
+    with torch.no_grad():
+        acc = float((forward(xte, lte).argmax(1) == yte).float().mean())
+    return {"model": model_name, "test_accuracy": round(acc, 4)}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("example", choices=["word_lm", "airfoil"])
+    p.add_argument("example", choices=["word_lm", "airfoil", "trec_bag", "trec_lstm"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--seeds", default=None, help="a range like 0-7 (overrides --seed)")
     p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
@@ -125,7 +166,8 @@ def main():
         seeds = list(range(int(a), int(b or a) + 1))
     for seed in seeds:
         t0 = time.time()
-        out = {"word_lm": word_lm, "airfoil": airfoil}[args.example](seed)
+        out = {"word_lm": word_lm, "airfoil": airfoil, "trec_bag": lambda s: trec(s, "bag"),
+               "trec_lstm": lambda s: trec(s, "lstm")}[args.example](seed)
         print(json.dumps({"example": args.example, "framework": f"torch {torch.__version__}", "seed": seed,
                           **out, "seconds": round(time.time() - t0, 1)}), flush=True)
 
