@@ -454,3 +454,13 @@ def test_split_arrays():
     atr, ate, btr, bte = D.split_arrays(a, b, test_fraction=0.3, seed=0)
     assert len(ate) == 3 and sorted(np.concatenate([atr, ate]).tolist()) == list(range(10))
     np.testing.assert_array_equal(btr, atr * 2)
+
+
+def test_vocab_ties_keep_first_seen_order_so_late_rare_words_are_cut():
+    # counts: b 2, a 2, c 1, z 1 -> equal counts stay in the order first seen (b before a, c before z)
+    v = D.Vocab.build(["b", "a", "b", "c", "a", "z"])
+    assert v.itos == ["<unk>", "b", "a", "c", "z"]
+    # a text whose end is the validation part: the top-k cut drops the hapax that appears only late
+    c = D.TextCorpus("one two one three two one zebra", level="word", top_k=3)
+    assert c.vocab.itos == ["<unk>", "one", "two", "three"]
+    assert c.decode(c.encode("zebra")) == "<unk>"

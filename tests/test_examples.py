@@ -198,3 +198,22 @@ def test_mnist_mlp_learns_in_one_epoch(capsys):
     (PyTorch: 0.962 with the same settings)."""
     res, _ = run("mnist_mlp", ["--epochs", 1, "--quiet"], capsys)
     assert res["test_accuracy"] >= 0.95, res
+
+
+def test_text_classifier_unknown_word_row_starts_and_stays_zero():
+    # the vocabulary comes from the training questions, so <unk> never gets a gradient: its row must not
+    # stay a random vector that every unknown test word would add
+    tc = importlib.import_module("text_classifier")
+    tg.manual_seed(0)
+    model = tc.BagOfEmbeddings(10, embed_dim=4)
+    assert np.abs(model.embed.weight.numpy()[1]).sum() > 0          # random before
+    tc.zero_unknown_row(model.embed, 1)
+    np.testing.assert_array_equal(model.embed.weight.numpy()[1], 0)
+    opt = tg.optim.Adam(model.parameters(), lr=0.1)
+    x = tg.tensor(np.array([[2, 3, 4, 0], [5, 6, 0, 0]]))           # no <unk> (id 1) in training
+    for _ in range(3):
+        opt.zero_grad()
+        tg.nn.functional.cross_entropy(model(x), tg.tensor(np.array([0, 1]))).backward()
+        opt.step()
+    np.testing.assert_array_equal(model.embed.weight.numpy()[1], 0)
+    assert np.abs(model.embed.weight.numpy()[2]).sum() > 0
