@@ -20,6 +20,7 @@ same error on all ranks, naming each rank's arguments; see ``collectives.py``.
 import atexit
 import os
 import sys
+import time
 import traceback
 
 from .backends import MPIBackend, NCCLBackend
@@ -112,8 +113,7 @@ def _check_exit():
     sys.stderr.write(f"{prefix}rank {g.rank} is exiting without destroy_process_group() and the other "
                      f"ranks did not exit within {timeout:g} s (they are probably waiting for it in a "
                      f"collective); aborting all {g.world_size} ranks\n")
-    sys.stderr.flush()
-    g.abort(1)
+    _abort(g)
 
 
 def _abort_on_uncaught(exc_type, exc, tb):
@@ -127,6 +127,13 @@ def _abort_on_uncaught(exc_type, exc, tb):
     sys.stderr.write("".join(prefix + line + "\n" for line in text.rstrip("\n").split("\n")))
     sys.stderr.write(f"{prefix}rank {g.rank} failed with {exc_type.__name__}; aborting all "
                      f"{g.world_size} ranks\n")
-    sys.stderr.flush()
+    _abort(g)
+
+
+def _abort(g):
+    """Flush, give the launcher a moment to forward this rank's last output (MPI_Abort tears the
+    job down at once and what is still in the pipes to mpiexec can be lost), then end every rank."""
     sys.stdout.flush()
+    sys.stderr.flush()
+    time.sleep(0.5)
     g.abort(1)
