@@ -82,6 +82,26 @@ def device_of(arr):
     return "cpu"
 
 
+_ONES = {}   # (array type, n, dtype) -> read-only vector of ones
+
+
+def ones_vector(like, n):
+    """A cached, read-only vector of ``n`` ones of ``like``'s dtype and device.
+
+    Row and column sums are written as BLAS gemv (``ones @ g``: faster than ``g.sum(0)`` for narrow
+    rows); caching the ones saves an allocation per call.  Never write into the result."""
+    key = (type(like), n, like.dtype)
+    v = _ONES.get(key)
+    if v is None:
+        if len(_ONES) > 256:                    # many distinct sizes (e.g. varying batch): start over
+            _ONES.clear()
+        v = array_module(like).ones(n, like.dtype)
+        if isinstance(v, np.ndarray):
+            v.flags.writeable = False
+        _ONES[key] = v
+    return v
+
+
 def to_device(arr, device):
     """Copy an array to ``device`` (no copy when it is already there)."""
     src = device_of(arr)

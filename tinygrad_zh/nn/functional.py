@@ -63,7 +63,9 @@ def _implicit_dim(ndim, op):
 def linear(input, weight, bias=None):
     """y = x Wᵀ + b（一个融合节点）。x: (…, in), W: (out, in), b: (out,)."""
     input = _as_tensor(input, "linear")
-    _same_dtype("linear", input=input, weight=weight, bias=bias)
+    dt = input.data.dtype
+    if weight.data.dtype != dt or (bias is not None and bias.data.dtype != dt):
+        _same_dtype("linear", input=input, weight=weight, bias=bias)      # raises, naming the dtypes
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     if bias is not None and bias.shape != (weight.shape[0],):
@@ -284,8 +286,10 @@ def _classes_last(input, target, op):
     if target.shape != expected:
         raise ValueError(f"{op}: target shape {target.shape} does not match input shape {input.shape}: "
                          f"expected class indices of shape {expected} (input is (N, C) or (N, C, d1, ...))")
+    if input.ndim == 2:                         # already (N, C) and (N,): no reshape nodes
+        return input, target, expected
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
-    if input.ndim <= 2:
+    if input.ndim == 1:
         return input.reshape(-1, c), target.reshape(-1), expected
     perm = (0,) + tuple(range(2, input.ndim)) + (1,)
     return input.permute(perm).reshape(-1, c), target.reshape(-1), expected

@@ -25,7 +25,7 @@ kh·kw 个卷积核偏移循环（每次处理整块数组）。``im2col_arrays`
 CUDA 内核要与它们的结果一致（注册了 CUDA 内核的设备总是走通道在前的路径）。
 """
 from ..autograd import Function
-from ..backend import array_module, device_of
+from ..backend import array_module, device_of, ones_vector
 
 _KERNELS = {}      # device -> {"im2col": fn, "col2im": fn, "maxpool_forward": fn, "maxpool_backward": fn}
 
@@ -222,7 +222,7 @@ class Conv2dFn(Function):
             else:
                 dw = dw.reshape(w.shape)
         if self.has_b and self.needs_input_grad[2]:
-            db = array_module(g).ones(len(gt), g.dtype) @ gt
+            db = ones_vector(gt, len(gt)) @ gt
         return (dx, dw, db) if self.has_b else (dx, dw)
 
 

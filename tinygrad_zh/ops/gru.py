@@ -12,7 +12,7 @@ GRU 的一步（门的顺序 r, z, n，与 PyTorch 相同）::
 ``gru_cell_forward_arrays`` / ``gru_cell_backward_arrays`` 是唯一的实现（CUDA 内核要与之一致）。
 """
 from ..autograd import Function
-from ..backend import array_module
+from ..backend import array_module, ones_vector
 from .lstm import _check_float, _state_buffer, _time_major
 
 
@@ -167,9 +167,9 @@ def gru_layer_backward_arrays(dout, dh_T, x, w_ih, w_hh, cache, need=(True,) * 6
     if need[2]:                                 # h₀…h₍T₋₁₎ 已连续排在 hs 里：dWₕₕ 一次矩阵乘
         dw_hh = dh2.T @ hprev.reshape(-1, H)
     if need[3]:
-        db_ih = xp.ones(dx2.shape[0], x.dtype) @ dx2
+        db_ih = ones_vector(dx2, dx2.shape[0]) @ dx2
     if need[4]:
-        db_hh = xp.ones(dh2.shape[0], x.dtype) @ dh2
+        db_hh = ones_vector(dh2, dh2.shape[0]) @ dh2
     return dx, dw_ih, dw_hh, db_ih, db_hh, (dh if need[5] else None)
 
 

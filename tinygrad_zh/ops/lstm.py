@@ -26,7 +26,7 @@ kernel must reproduce them.  A device-specific fused cell can be plugged in with
 import numpy as np
 
 from ..autograd import Function
-from ..backend import array_module, device_of
+from ..backend import array_module, device_of, ones_vector
 
 # ----------------------------------------------------------------------------- constants
 _CONSTS = {}
@@ -295,7 +295,7 @@ def lstm_layer_backward_arrays(dout, dh_T, dc_T, x, w_ih, w_hh, cache,
         hprev = hs[1:] if reverse else hs[:T]
         dw_hh = dA2.T @ hprev.reshape(-1, H)
     if need[3]:
-        db = xp.ones(dA2.shape[0], x.dtype) @ dA2
+        db = ones_vector(dA2, dA2.shape[0]) @ dA2
     dh0 = dh if need[4] else None
     dc0 = None
     if need[5]:

@@ -1,6 +1,6 @@
 """矩阵乘法 MatMul（1-D、2-D、带广播的批量 N-D）与融合的全连接 Linear（x @ Wᵀ + b）。"""
 from ..autograd import Function
-from ..backend import array_module
+from ..backend import array_module, ones_vector
 from .elementwise import unbroadcast
 
 
@@ -75,6 +75,5 @@ class Linear(Function):
             return gx, gw
         gb = None
         if self.needs_input_grad[2]:
-            xp = array_module(g)
-            gb = xp.ones(len(g2), g.dtype) @ g2      # Σ over rows as one BLAS gemv (faster than sum(0))
+            gb = ones_vector(g2, len(g2)) @ g2        # Σ over rows as one BLAS gemv (faster than sum(0))
         return gx, gw, gb

@@ -4,7 +4,7 @@ softmax(x)ᵢ = e^{xᵢ-m} / Σⱼ e^{xⱼ-m}, m = maxⱼ xⱼ.  Subtracting m c
 but keeps e^{…} ≤ 1, so logits of 1e4 give no inf/nan.
 """
 from ..autograd import Function
-from ..backend import array_module, kernel_for
+from ..backend import array_module, kernel_for, ones_vector
 
 
 def log_softmax_array(x, axis):
@@ -77,7 +77,7 @@ class SoftmaxCrossEntropy(Function):
             e = x - x.max(axis=1, keepdims=True)
             z_y = e[rows, safe]                     # 目标类的 x - m
             xp.exp(e, out=e)
-            s = e @ xp.ones(c, e.dtype)             # s = Σⱼ e^{xⱼ-m}（按行求和写成 BLAS gemv，比 sum(1) 快）
+            s = e @ ones_vector(e, c)               # s = Σⱼ e^{xⱼ-m}（按行求和写成 BLAS gemv，比 sum(1) 快）
             nll = xp.log(s) - z_y                   # -log pᵧ = log Σ e^{x-m} - (xᵧ - m)
             if valid is not None:
                 nll *= valid

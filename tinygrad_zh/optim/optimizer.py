@@ -173,8 +173,12 @@ class Optimizer:
             buf = self._scratch_bufs[key] = array_module(arr).empty(arr.size, arr.dtype)
         return buf[:arr.size].reshape(arr.shape)
 
+    _SMALL = 1 << 14        # elements: below this a fresh temporary is cheaper than the scratch lookup
+
     def _scaled(self, x, alpha, slot=0):
-        """alpha·x in a scratch array (x untouched)."""
+        """alpha·x in a scratch array (x untouched); a small array just gets a new one."""
+        if x.size < self._SMALL:
+            return x * alpha
         out = self._scratch(x, slot)
         array_module(x).multiply(x, alpha, out=out)
         return out
