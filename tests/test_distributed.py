@@ -449,3 +449,120 @@ def test_collective_disagreement_is_reported_with_every_rank(monkeypatch):
                                            r"tensor of shape \(2,\) \(move it with .to\('cuda'\) or use "
                                            r"backend='mpi'\); rank 1"):
         dist.broadcast(tg.ones(2), src=0)
+
+
+# ------------------------------------------------- NCCL backend glue, on a stand-in for CuPy + NCCL
+class _FakeDeviceArray:
+    """Just enough of a cupy.ndarray for NCCLBackend: numpy data, a device pointer, contiguity."""
+
+    live = {}                     # device pointer -> array, so the fake NCCL can act on "device memory"
+
+    def __init__(self, a):
+        self.a = a
+        _FakeDeviceArray.live[a.__array_interface__["data"][0]] = a
+
+    flags = property(lambda self: self.a.flags)
+    size = property(lambda self: self.a.size)
+    dtype = property(lambda self: self.a.dtype)
+
+    @property
+    def data(self):
+        return type("Mem", (), {"ptr": self.a.__array_interface__["data"][0]})()
+
+    def __setitem__(self, key, value):
+        self.a[key] = value.a if isinstance(value, _FakeDeviceArray) else value
+
+
+def _fake_cupy_and_nccl(calls):
+    import types
+    nccl = types.ModuleType("cupy.cuda.nccl")
+    for i, name in enumerate(("NCCL_SUM", "NCCL_MAX", "NCCL_MIN", "NCCL_FLOAT16", "NCCL_FLOAT32",
+                              "NCCL_FLOAT64", "NCCL_INT32", "NCCL_INT64", "NCCL_UINT8")):
+        setattr(nccl, name, 100 + i)
+    nccl.available = True
+    nccl.get_unique_id = lambda: ("uid",)
+
+    class Comm:
+        def __init__(self, n, uid, rank):
+            calls.append(("init", n, uid, rank))
+
+        def allReduce(self, send, recv, count, dtype, op, stream):
+            calls.append(("allReduce", send, recv, count, dtype, op, stream))
+            if op == nccl.NCCL_SUM:                # as if a second rank held the same values
+                _FakeDeviceArray.live[recv].reshape(-1)[:count] *= 2
+
+        def bcast(self, buf, count, dtype, root, stream):
+            calls.append(("bcast", buf, count, dtype, root, stream))
+
+        def destroy(self):
+            calls.append(("destroy",))
+
+    nccl.NcclCommunicator = Comm
+    stream = types.SimpleNamespace(ptr=7, synchronize=lambda: calls.append(("sync",)))
+    cuda = types.SimpleNamespace(
+        nccl=nccl, runtime=types.SimpleNamespace(getDeviceCount=lambda: 2),
+        Device=lambda i: types.SimpleNamespace(use=lambda: calls.append(("device", i))),
+        get_current_stream=lambda: stream)
+    cp = types.SimpleNamespace(
+        cuda=cuda, float32=np.float32,
+        ascontiguousarray=lambda x: _FakeDeviceArray(np.ascontiguousarray(x.a)),
+        ones=lambda n, dt: _FakeDeviceArray(np.ones(n, dt)))
+    return cp, nccl
+
+
+def test_nccl_backend_calls_nccl_with_the_right_pointers_counts_types_and_ops(monkeypatch):
+    """Without a GPU: NCCLBackend against stand-ins for CuPy and cupy.cuda.nccl, one process."""
+    from tinygrad_zh import backend as B
+    from tinygrad_zh.distributed import backends as NB
+    calls = []
+    cp, nccl = _fake_cupy_and_nccl(calls)
+    monkeypatch.setattr(B, "require_cuda", lambda: cp)
+    monkeypatch.setitem(sys.modules, "cupy", type(sys)("cupy"))
+    monkeypatch.setitem(sys.modules, "cupy.cuda", cp.cuda)
+    monkeypatch.setitem(sys.modules, "cupy.cuda.nccl", nccl)
+    monkeypatch.setattr(NB, "_mpi_importable", lambda: False)
+    monkeypatch.setattr(NB, "_launcher_world_size", lambda: None)
+
+    be = NB.NCCLBackend()
+    assert (be.rank, be.world_size) == (0, 1)
+    assert ("device", 0) in calls and ("init", 1, ("uid",), 0) in calls
+
+    x = _FakeDeviceArray(np.arange(6, dtype=np.float32))           # contiguous: reduced in place
+    be.all_reduce_(x, "max")
+    assert calls[-1] == ("allReduce", x.data.ptr, x.data.ptr, 6, nccl.NCCL_FLOAT32, nccl.NCCL_MAX, 7)
+
+    base = np.arange(12, dtype=np.float64).reshape(3, 4)
+    view = _FakeDeviceArray(base[:, ::2])                          # non-contiguous: via a copy
+    be.all_reduce_(view, "sum")
+    name, send, recv, count, dtype, op, stream = calls[-1]
+    assert (name, count, dtype, op) == ("allReduce", 6, nccl.NCCL_FLOAT64, nccl.NCCL_SUM)
+    assert send == recv != view.data.ptr
+    expected = np.arange(12.0).reshape(3, 4)
+    expected[:, ::2] *= 2                                          # the result was copied back into the view
+    np.testing.assert_array_equal(base, expected)
+
+    ids = _FakeDeviceArray(np.zeros(5, np.int64))
+    be.broadcast_(ids, 0)
+    assert calls[-1] == ("bcast", ids.data.ptr, 5, nccl.NCCL_INT64, 0, 7)
+
+    x = _FakeDeviceArray(np.ones(3, np.float32))
+    be.all_reduce_(x, "sum")
+    np.testing.assert_array_equal(x.a, [2, 2, 2])                  # contiguous: in place, no copy
+    be.barrier()                                                   # a 1-element sum, then a sync
+    assert calls[-2][0] == "allReduce" and calls[-2][3:6] == (1, nccl.NCCL_FLOAT32, nccl.NCCL_SUM)
+    assert calls[-1] == ("sync",)
+    be.destroy()
+    assert calls[-2:] == [("sync",), ("destroy",)]
+
+
+def test_nccl_backend_without_nccl_says_what_to_install(monkeypatch):
+    from tinygrad_zh import backend as B
+    from tinygrad_zh.distributed import backends as NB
+    cp, nccl = _fake_cupy_and_nccl([])
+    nccl.available = False
+    monkeypatch.setattr(B, "require_cuda", lambda: cp)
+    monkeypatch.setitem(sys.modules, "cupy", type(sys)("cupy"))
+    monkeypatch.setitem(sys.modules, "cupy.cuda", cp.cuda)
+    monkeypatch.setitem(sys.modules, "cupy.cuda.nccl", nccl)
+    with pytest.raises(RuntimeError, match="needs CuPy built with NCCL.*backend='mpi'"):
+        NB.NCCLBackend()
