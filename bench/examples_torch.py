@@ -22,6 +22,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "examples"))       # the examples' own helpers (encode, baseline)
 
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -86,6 +87,7 @@ def word_lm(seed, epochs=5, batch=64, bptt=35, lr=1e-3, clip=5.0, vocab=10000):
 
 def airfoil(seed, epochs=100, batch=64, lr=1e-3):
     """Linear(5,500) ReLU Linear(500,250) ReLU Linear(250,100) ReLU Linear(100,1) Sigmoid, MSE, Adam."""
+    from regression_mlp import linear_baseline_rmse
     X, y = load_airfoil(os.path.join(DATA, "airfoil-self-noise"))
     perm = np.random.default_rng(seed).permutation(len(X))          # the example's split
     n_train = int(0.8 * len(X))
@@ -93,9 +95,7 @@ def airfoil(seed, epochs=100, batch=64, lr=1e-3):
     xtr, xte, _, _ = standardize(X[tr].astype(np.float64), X[te].astype(np.float64))
     ytr, yte = y[tr].astype(np.float64), y[te].astype(np.float64)
     y_min, y_range = ytr.min(), ytr.max() - ytr.min()
-    A = np.c_[xtr, np.ones(len(xtr))]
-    w, *_ = np.linalg.lstsq(A, ytr, rcond=None)
-    linear = float(np.sqrt(np.mean((np.c_[xte, np.ones(len(xte))] @ w - yte) ** 2)))
+    linear = linear_baseline_rmse(xtr, ytr, xte, yte)                # the example's own baseline
     f32 = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
     xtr, xte = f32(xtr), f32(xte)
     ttr, tte = f32((ytr - y_min) / y_range).reshape(-1, 1), f32((yte - y_min) / y_range).reshape(-1, 1)
@@ -115,7 +115,6 @@ def airfoil(seed, epochs=100, batch=64, lr=1e-3):
 
 def trec(seed, model_name, epochs=10, batch=64):
     """TREC: mean of embeddings (padding masked) + Linear, or Embedding + LSTM(64,128) + Linear."""
-    sys.path.insert(0, os.path.join(ROOT, "examples"))
     from text_classifier import PAD, UNK, encode
     from tinygrad_zh.data import Vocab, load_trec
     folder = os.path.join(DATA, "trec")

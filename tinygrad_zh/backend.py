@@ -82,7 +82,7 @@ def device_of(arr):
     return "cpu"
 
 
-_ONES = {}   # (array type, n, dtype) -> read-only vector of ones
+_ONES = {}   # (array type, device, n, dtype) -> read-only vector of ones
 
 
 def ones_vector(like, n):
@@ -90,7 +90,7 @@ def ones_vector(like, n):
 
     Row and column sums are written as BLAS gemv (``ones @ g``: faster than ``g.sum(0)`` for narrow
     rows); caching the ones saves an allocation per call.  Never write into the result."""
-    key = (type(like), n, like.dtype)
+    key = (type(like), getattr(like, "device", None), n, like.dtype)   # a CuPy array: its GPU
     v = _ONES.get(key)
     if v is None:
         if len(_ONES) > 256:                    # many distinct sizes (e.g. varying batch): start over

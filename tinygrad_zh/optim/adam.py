@@ -72,6 +72,10 @@ class Adam(Optimizer):
                 vmax = state.get("max_exp_avg_sq")
                 if vmax is None:
                     vmax = state["max_exp_avg_sq"] = self._zeros_like(p)
+            # θ -= lr/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + ε); 乘开 √(1-β₂ᵗ) 后少一次遍历:
+            # θ -= [lr·√(1-β₂ᵗ)/(1-β₁ᵗ)] · m / (√v + ε·√(1-β₂ᵗ))   (每个参数算一次，不是每块)
+            c2 = math.sqrt(1 - b2 ** t)
+            step_size, eps_t = lr * c2 / (1 - b1 ** t), eps * c2
             for theta, g, m, v, vmax in self._blocks(theta, g, m, v, vmax):   # 大参数分块（Optimizer._blocks）
                 xp = array_module(theta)
                 if maximize:
@@ -91,13 +95,10 @@ class Adam(Optimizer):
                 if vmax is not None:                                              # amsgrad
                     xp.maximum(vmax, v, out=vmax)
                     v = vmax
-                # θ -= lr/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + ε); 乘开 √(1-β₂ᵗ) 后少一次遍历:
-                # θ -= [lr·√(1-β₂ᵗ)/(1-β₁ᵗ)] · m / (√v + ε·√(1-β₂ᵗ))
-                c2 = math.sqrt(1 - b2 ** t)
-                denom = xp.sqrt(v, out=s)
-                denom += eps * c2
+                denom = xp.sqrt(v, out=s)                                         # √v + ε_t
+                denom += eps_t
                 step = xp.divide(m, denom, out=s)
-                step *= lr * c2 / (1 - b1 ** t)
+                step *= step_size
                 theta -= step
 
 
