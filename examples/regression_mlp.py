@@ -33,6 +33,18 @@ def make_model(n_features):
     )
 
 
+def split_80_20(n):
+    """Random 80/20 split of row indices, drawn from the library's generator (seeded by --seed).
+
+    The split, the initial weights and the shuffling then come one after another from the same
+    stream.  A second generator built from the same seed (``np.random.default_rng(seed)``) would
+    repeat the very same random bits: the first weights would be a function of the split.
+    """
+    perm = tg.random.generator().permutation(n)
+    n_train = int(0.8 * n)
+    return perm[:n_train], perm[n_train:]
+
+
 def linear_baseline_rmse(xtr, ytr, xte, yte):
     """Closed-form least squares y ≈ [x, 1] w on the training rows; RMSE on the test rows."""
     A = np.c_[xtr.astype(np.float64), np.ones(len(xtr))]
@@ -67,9 +79,7 @@ def main(argv=None):
 
     # 1. data: 80/20 split by seed, standardised features, target scaled to [0, 1]
     X, y = load(folder)
-    perm = np.random.default_rng(args.seed).permutation(len(X))
-    n_train = int(0.8 * len(X))
-    tr, te = perm[:n_train], perm[n_train:]
+    tr, te = split_80_20(len(X))
     xtr, xte, _, _ = standardize(X[tr].astype(np.float64), X[te].astype(np.float64))
     ytr, yte = y[tr].astype(np.float64), y[te].astype(np.float64)
     y_min, y_range = ytr.min(), ytr.max() - ytr.min()

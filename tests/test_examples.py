@@ -161,6 +161,20 @@ def test_regression_prints_linear_baseline(mini_data, capsys):
     assert f"linear regression test RMSE {res['linear_rmse']:.4f} dB" in out
 
 
+def test_regression_split_and_init_do_not_share_random_bits():
+    """The split is the first draw of the seeded stream (so it equals numpy's default_rng(seed)
+    permutation), and the first Linear's weights come after it, not from the same bits again."""
+    import regression_mlp
+    tg.manual_seed(3)
+    tr, te = regression_mlp.split_80_20(1503)
+    assert len(tr) == 1202 and len(te) == 301
+    assert sorted(np.r_[tr, te].tolist()) == list(range(1503))
+    np.testing.assert_array_equal(np.r_[tr, te], np.random.default_rng(3).permutation(1503))
+    w = regression_mlp.make_model(5)[0].weight.numpy().astype(np.float64).ravel()
+    same_bits = np.random.default_rng(3).bit_generator.random_raw(w.size).astype(np.float64)
+    assert abs(np.corrcoef(w, same_bits)[0, 1]) < 0.1
+
+
 def test_resume_from_another_example_names_the_key(mini_data, tmp_path, capsys):
     ck = tmp_path / "regression.ck"
     run("regression_mlp", quick(mini_data, "--epochs", 1, "--quiet", "--checkpoint", ck), capsys)
