@@ -75,7 +75,7 @@ def worker(args):
     all_sync = dist.all_gather_object(float(np.median(sync_times)))
     all_wait = dist.all_gather_object(float(np.median(wait_times)))
     if rank == 0:
-        nbytes = sum(p.data.nbytes for p in ddp.parameters())
+        nbytes = sum(p.array.nbytes for p in ddp.parameters())
         print(json.dumps({"ranks": world, "mode": args.mode, "per_rank_batch": batch,
                           "step_ms": 1e3 * max(all_steps), "sync_ms": 1e3 * max(all_sync), "wait_ms": 1e3 * max(all_wait),
                           "allreduce_calls_per_step": ddp.last_collectives, "grad_bytes": nbytes,

@@ -55,7 +55,7 @@ def zero_unknown_row(embed, unk_index):
     """No training question contains <unk> (the vocabulary is built from them), so its embedding row
     never gets a gradient.  Left at its random N(0, 1) start, every unknown word of a test question
     would add that same random vector; at zero it adds nothing."""
-    embed.weight.data[unk_index] = 0
+    embed.weight.array[unk_index] = 0
 
 
 def encode(texts, labels, vocab):

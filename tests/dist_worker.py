@@ -26,7 +26,7 @@ def put(arr):
 
 
 def host(t):
-    return t.numpy() if DEVICE == "cpu" else t.data.get()
+    return t.numpy() if DEVICE == "cpu" else t.array.get()
 
 
 # ----------------------------------------------------------------------------- collectives
@@ -56,7 +56,7 @@ def case_collectives(rank, world):
             raw = np.ascontiguousarray(rank_values(rank, shape, dtype).T)       # (4, 3) storage
             owner = put(raw)
             view = owner.T                                                       # (3, 4) strided view
-            assert not view.data.flags.c_contiguous
+            assert not view.array.flags.c_contiguous
             dist.all_reduce(view, op=op)
             np.testing.assert_allclose(host(view), want, rtol=tol, err_msg=f"non-contiguous {op} {dtype}")
             np.testing.assert_allclose(host(owner), want.T, rtol=tol, err_msg=f"storage {op} {dtype}")

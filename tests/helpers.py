@@ -60,8 +60,8 @@ def assert_matches(out, expected, atol=1e-7, rtol=1e-6, name="op", check_dtype=T
         e = np.asarray(e)
         where = f"{name} output {k}" if len(outs) > 1 else name
         assert isinstance(o, tg.Tensor), f"{where}: expected a tg.Tensor, got {type(o).__name__}"
-        assert isinstance(o.data, np.ndarray), \
-            f"{where}: .data should be a numpy.ndarray, got {type(o.data).__name__}"
+        assert isinstance(o.array, np.ndarray), \
+            f"{where}: .data should be a numpy.ndarray, got {type(o.array).__name__}"
         assert o.shape == e.shape, f"{where}: shape {o.shape}, NumPy gives {e.shape}"
         if check_dtype:
             assert o.dtype == e.dtype, f"{where}: dtype {o.dtype}, NumPy gives {e.dtype}"
@@ -99,7 +99,7 @@ def check_op(tg_fn, np_fn, inputs, *, name=None, kwargs=None, atol=1e-7, rtol=1e
         expected = g(*originals)
     assert_matches(out, expected, atol, rtol, name, check_dtype)
     for t, a in zip(tensors, originals):       # the op must not write into its inputs
-        np.testing.assert_array_equal(t.data, a, err_msg=f"{name}: modified its input in place")
+        np.testing.assert_array_equal(t.array, a, err_msg=f"{name}: modified its input in place")
 
     if float32 and any(a.dtype == np.float64 for a in arrays):
         t32 = [as_tensor(a.astype(np.float32) if a.dtype == np.float64 else a) for a in arrays]

@@ -248,7 +248,7 @@ def _mlp_step(params, x, y, lr=0.05):
     loss.backward()
     with tg.no_grad():
         for p in params:
-            p.data -= lr * p.grad.data
+            p.array -= lr * p.grad.array
             p.grad = None
     return loss.item()
 
@@ -280,24 +280,24 @@ def test_memory_stays_flat_over_a_training_loop():
 def test_leaf_gradients_are_not_aliased():
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     (a + b).sum().backward()
-    a.grad.data += 100.0
+    a.grad.array += 100.0
     np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
-    assert a.grad.data.flags.writeable and b.grad.data.flags.writeable
+    assert a.grad.array.flags.writeable and b.grad.array.flags.writeable
 
 
 def test_leaf_gradient_is_not_the_callers_gradient_array():
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     g = np.array([1.0, 2.0])
     (a + b).backward(gradient=g)
-    a.grad.data *= 0
-    b.grad.data *= 0
+    a.grad.array *= 0
+    b.grad.array *= 0
     np.testing.assert_array_equal(g, [1.0, 2.0])
 
 
 def test_view_gradients_are_not_aliased():
     a, b = leaf([[1.0, 2.0]]), leaf([3.0, 4.0])
     (a.reshape(2) + b + a.reshape(2)).sum().backward()
-    b.grad.data[:] = -1
+    b.grad.array[:] = -1
     np.testing.assert_array_equal(a.grad.numpy(), [[2.0, 2.0]])
 
 

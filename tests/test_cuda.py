@@ -323,7 +323,7 @@ def test_save_cuda_load_cpu(tmp_path):
     sd = tg.load(path, map_location="cpu")
     assert set(sd) == set(m.state_dict())
     for k, v in m.state_dict().items():
-        assert sd[k].device == "cpu" and isinstance(sd[k].data, np.ndarray)
+        assert sd[k].device == "cpu" and isinstance(sd[k].array, np.ndarray)
         np.testing.assert_array_equal(sd[k].numpy(), v.numpy())
     back = tg.load(path)                           # default: back to the device it was saved from
     assert all(t.device == "cuda" for t in back.values())

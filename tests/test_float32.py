@@ -32,7 +32,7 @@ def _arrays(obj, depth=0):
     if isinstance(obj, np.ndarray):
         yield obj
     elif isinstance(obj, tg.Tensor):
-        yield obj.data
+        yield obj.array
     elif depth < 3 and isinstance(obj, (tuple, list)):
         for o in obj:
             yield from _arrays(o, depth + 1)
@@ -79,7 +79,7 @@ def recorder(monkeypatch):
 
 def _after_step(rec, model, opt):
     for name, p in model.named_parameters():
-        rec.check(f"parameter {name}", p.data)
+        rec.check(f"parameter {name}", p.array)
         rec.check(f"grad of {name}", p.grad)
     for p, state in opt.state.items():
         rec.check("optimizer state", state)

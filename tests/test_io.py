@@ -40,7 +40,7 @@ def test_roundtrip_nested_structure(tmp_path):
         assert isinstance(x, np.ndarray) and x.dtype == y.dtype and x.shape == y.shape
         np.testing.assert_array_equal(x, y)
     assert type(r["tensor"]) is tg.Tensor and r["tensor"].requires_grad and r["tensor"].dtype == np.float32
-    np.testing.assert_array_equal(r["tensor"].data, [[1.0, 2.0]])
+    np.testing.assert_array_equal(r["tensor"].array, [[1.0, 2.0]])
     assert not r["plain"].requires_grad and r["plain"].dtype == obj["plain"].dtype
     assert isinstance(r["param"], Parameter) and r["param"].dtype == np.float64 and r["param"].requires_grad
     assert r["nums"][:4] == (1, 2.5, True, None) and type(r["nums"][0]) is int and type(r["nums"][2]) is bool
@@ -70,8 +70,8 @@ def test_module_state_dict_roundtrip(tmp_path):
     src, dst = Net(0), Net(1)
     tg.save(src.state_dict(), tmp_path / "m.ck")
     dst.load_state_dict(tg.load(tmp_path / "m.ck"))
-    np.testing.assert_array_equal(dst.w.data, src.w.data)
-    np.testing.assert_array_equal(dst.count.data, [7])
+    np.testing.assert_array_equal(dst.w.array, src.w.array)
+    np.testing.assert_array_equal(dst.count.array, [7])
 
 
 def test_file_objects_and_pathlib(tmp_path):

@@ -74,14 +74,14 @@ def test_layernorm_gradcheck(shape, kwargs):
     tg.manual_seed(0)
     ln = nn.LayerNorm(shape[-1], **kwargs)
     if ln.weight is not None:                # non-trivial affine parameters
-        ln.weight.data[...] = rand(shape[-1], seed=1)
+        ln.weight.array[...] = rand(shape[-1], seed=1)
     assert module_gradcheck(ln, [t64(rand(*shape))])
 
 
 def test_layernorm_two_normalized_dims_gradcheck():
     ln = nn.LayerNorm((2, 3))
-    ln.weight.data[...] = rand(2, 3, seed=2)
-    ln.bias.data[...] = rand(2, 3, seed=3)
+    ln.weight.array[...] = rand(2, 3, seed=2)
+    ln.bias.array[...] = rand(2, 3, seed=3)
     assert module_gradcheck(ln, [t64(rand(2, 2, 3))])
 
 
@@ -89,16 +89,16 @@ def test_layernorm_two_normalized_dims_gradcheck():
                                        (nn.BatchNorm2d, (2, 2, 2, 2))])
 def test_batchnorm_train_gradcheck(cls, shape):
     bn = cls(shape[1])
-    bn.weight.data[...] = rand(shape[1], seed=1)
-    bn.bias.data[...] = rand(shape[1], seed=2)
+    bn.weight.array[...] = rand(shape[1], seed=1)
+    bn.bias.array[...] = rand(shape[1], seed=2)
     assert module_gradcheck(bn.train(), [t64(rand(*shape))])
 
 
 def test_batchnorm_eval_and_no_affine_gradcheck():
     bn = nn.BatchNorm1d(3)
-    bn.running_mean.data[...] = [0.5, -1.0, 2.0]
-    bn.running_var.data[...] = [0.3, 2.0, 1.5]
-    bn.weight.data[...] = [1.5, -0.5, 2.0]
+    bn.running_mean.array[...] = [0.5, -1.0, 2.0]
+    bn.running_var.array[...] = [0.3, 2.0, 1.5]
+    bn.weight.array[...] = [1.5, -0.5, 2.0]
     assert module_gradcheck(bn.eval(), [t64(rand(4, 3))])
     assert module_gradcheck(nn.BatchNorm1d(3, affine=False).train(), [t64(rand(4, 3))])
 
@@ -580,7 +580,7 @@ def test_clip_grad_norm():
     p1, p2 = nn.Parameter(tg.zeros(3)), nn.Parameter(tg.zeros(2, 2))
     g1, g2 = np.array([3.0, 0, 0], np.float32), np.full((2, 2), 2.0, np.float32)
     p1.grad, p2.grad = tg.Tensor(g1), tg.Tensor(g2)
-    shared = p1.grad.data
+    shared = p1.grad.array
     total = utils.clip_grad_norm_([p1, p2], max_norm=1.0)
     assert isinstance(total, tg.Tensor) and total.item() == pytest.approx(5.0)
     np.testing.assert_allclose(p1.grad.numpy(), g1 / 5, rtol=1e-5)

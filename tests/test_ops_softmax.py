@@ -47,7 +47,7 @@ def test_softmax_properties(x, data):
     # shifting the logits changes nothing; the gradient of any loss sums to 0 along dim
     np.testing.assert_allclose((x + 123.0).softmax(dim).numpy(), s, rtol=1e-9)
     x.requires_grad_()
-    (x.softmax(dim) * tg.tensor(np.arange(x.data.size).reshape(x.shape), dtype="float64")).sum().backward()
+    (x.softmax(dim) * tg.tensor(np.arange(x.array.size).reshape(x.shape), dtype="float64")).sum().backward()
     np.testing.assert_allclose(x.grad.numpy().sum(axis=dim), 0.0, atol=1e-12)
 
 

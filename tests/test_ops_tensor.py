@@ -104,7 +104,7 @@ def test_shape_ndim_len_item_tolist_numpy():
 def test_zero_d_results_are_arrays():
     x = tg.tensor(2.0, dtype="float64", requires_grad=True)
     for out in (x + x, x.sum(), x.exp(), x.gelu(), (x * x).mean()):
-        assert isinstance(out.data, np.ndarray) and out.shape == ()
+        assert isinstance(out.array, np.ndarray) and out.shape == ()
 
 
 def test_detach():
@@ -146,7 +146,7 @@ def test_clone_copies_and_keeps_the_graph():
     c.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
     d = tg.tensor([1.0]).clone()
-    assert d.data is not tg.tensor([1.0]).data
+    assert d.array is not tg.tensor([1.0]).array
 
 
 # ---------------------------------------------------------------------------- factories and seeds

@@ -83,9 +83,9 @@ def test_matches_torch_10_steps(name, cls, kw):
     ref, topt = torch_run(torch, lambda ps: getattr(torch.optim, cls)(ps, **kw), weights)
     for p, r in zip(ours, ref):
         assert p.dtype == np.float64
-        np.testing.assert_allclose(p.data, r.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.array, r.detach().numpy(), rtol=1e-10, atol=1e-12)
     # the moved weights really differ from the start (the test is not vacuous)
-    assert not np.allclose(ours[0].data, weights[0])
+    assert not np.allclose(ours[0].array, weights[0])
     # state buffers: same names and values as torch's
     sd, tsd = opt.state_dict(), topt.state_dict()
     assert sorted(sd["state"]) == sorted(tsd["state"])
@@ -107,7 +107,7 @@ def test_param_groups_match_torch():
     ours, _ = tg_run(lambda ps: tg.optim.SGD(groups(ps), lr=0.1, momentum=0.9), weights)
     ref, _ = torch_run(torch, lambda ps: torch.optim.SGD(groups(ps), lr=0.1, momentum=0.9), weights)
     for p, r in zip(ours, ref):
-        np.testing.assert_allclose(p.data, r.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.array, r.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_load_torch_state_dict_then_continue():
@@ -131,7 +131,7 @@ def test_load_torch_state_dict_then_continue():
         ((torch.tanh(tx @ w1.T + b1) @ w2.T + b2 - ty) ** 2).mean().backward()
         topt.step()
     for p, r in zip(params, ref):
-        np.testing.assert_allclose(p.data, r.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.array, r.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("cls,kw", [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
@@ -142,11 +142,11 @@ def test_float32_stays_float32(cls, kw):
     params, opt = tg_run(lambda ps: getattr(tg.optim, cls)(ps, **kw), init_weights(dtype=np.float32),
                          n_steps=3, dtype=np.float32)
     for p in params:
-        assert p.data.dtype == np.float32
+        assert p.array.dtype == np.float32
         for v in opt.state[p].values():
             if hasattr(v, "dtype"):
                 assert v.dtype == np.float32
-    assert all(np.isfinite(p.data).all() for p in params)
+    assert all(np.isfinite(p.array).all() for p in params)
 
 
 def test_step_never_writes_into_grad_and_updates_in_place():
@@ -154,15 +154,15 @@ def test_step_never_writes_into_grad_and_updates_in_place():
     b = Parameter(tg.tensor([4.0, 5.0, 6.0]))
     shared = tg.tensor([0.5, -1.0, 2.0])
     a.grad = b.grad = shared                 # one gradient array shared by two parameters
-    before, a_arr = shared.data.copy(), a.data
+    before, a_arr = shared.array.copy(), a.array
     for opt in (tg.optim.SGD([a, b], lr=0.1, momentum=0.9, weight_decay=0.1, maximize=True),
                 tg.optim.Adam([a, b], weight_decay=0.1), tg.optim.AdamW([a, b]),
                 tg.optim.RMSprop([a, b], centered=True, momentum=0.9, weight_decay=0.1)):
         opt.step()
         opt.step()
-        np.testing.assert_array_equal(shared.data, before)
-    assert a.data is a_arr                   # same array object: updated in place
-    assert not np.allclose(a.data, [1.0, 2.0, 3.0])
+        np.testing.assert_array_equal(shared.array, before)
+    assert a.array is a_arr                   # same array object: updated in place
+    assert not np.allclose(a.array, [1.0, 2.0, 3.0])
 
 
 def test_plain_sgd_by_hand():
@@ -170,7 +170,7 @@ def test_plain_sgd_by_hand():
     opt = tg.optim.SGD([p], lr=0.5)
     (p * p).sum().backward()                 # grad = 2p = [2, -4]
     opt.step()
-    np.testing.assert_allclose(p.data, [0.0, 0.0])
+    np.testing.assert_allclose(p.array, [0.0, 0.0])
 
 
 def test_zero_grad_semantics():
@@ -183,11 +183,11 @@ def test_zero_grad_semantics():
     shared = tg.tensor([7.0, 8.0])
     p.grad = q.grad = shared
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(p.grad.data, [0.0, 0.0])
-    assert p.grad.data.dtype == p.data.dtype
-    np.testing.assert_array_equal(shared.data, [7.0, 8.0])   # the shared array was not zeroed in place
+    np.testing.assert_array_equal(p.grad.array, [0.0, 0.0])
+    assert p.grad.array.dtype == p.array.dtype
+    np.testing.assert_array_equal(shared.array, [7.0, 8.0])   # the shared array was not zeroed in place
     (p * q).sum().backward()                 # accumulation starts from zero
-    np.testing.assert_allclose(p.grad.data, q.data)
+    np.testing.assert_allclose(p.grad.array, q.array)
 
 
 def test_params_without_grad_are_skipped():
@@ -195,7 +195,7 @@ def test_params_without_grad_are_skipped():
     opt = tg.optim.Adam([p, q], lr=0.1)
     (p * 3.0).sum().backward()
     opt.step()
-    assert q.data[0] == 2.0 and q not in opt.state and opt.state[p]["step"] == 1
+    assert q.array[0] == 2.0 and q not in opt.state and opt.state[p]["step"] == 1
 
 
 def test_bad_arguments():
@@ -239,16 +239,16 @@ def test_cuda_hook_uses_fused_kernel(monkeypatch):
     opt.step()
     opt.step()
     st = opt.state[p]
-    assert len(calls) == 2 and calls[-1][0] is p.data and calls[-1][1] is p.grad.data
+    assert len(calls) == 2 and calls[-1][0] is p.array and calls[-1][1] is p.grad.array
     assert calls[-1][2] is st["exp_avg"] and calls[-1][3] is st["exp_avg_sq"]
     assert calls[-1][4:] == (0.01, 0.9, 0.999, 1e-8, 0.1, 2, True)
-    np.testing.assert_array_equal(p.data, [1.0, 2.0])          # the (fake) kernel did the update
+    np.testing.assert_array_equal(p.array, [1.0, 2.0])          # the (fake) kernel did the update
     tg.optim.Adam([p], amsgrad=True).step()
-    assert len(calls) == 2 and not np.allclose(p.data, [1.0, 2.0])
+    assert len(calls) == 2 and not np.allclose(p.array, [1.0, 2.0])
     monkeypatch.setattr(adam_mod, "_cuda_adam", False)        # no kernel: array code
-    before = p.data.copy()
+    before = p.array.copy()
     tg.optim.Adam([p]).step()
-    assert not np.allclose(p.data, before)
+    assert not np.allclose(p.array, before)
 
 
 # ------------------------------------------------------------------------ checkpoints
@@ -286,7 +286,7 @@ def test_state_dict_roundtrip_resumes_identically(tmp_path, cls, kw):
     assert opt2.param_groups[0]["lr"] == pytest.approx(kw["lr"] * 0.25)
     train(params2, opt2, sched2, 4)          # the resumed run
     for p, q in zip(params, params2):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.array, q.array)
     assert sched2.get_last_lr() == sched.get_last_lr()
 
 
@@ -302,7 +302,7 @@ def test_load_state_dict_copies_and_casts():
     p.grad = tg.tensor([1.0, 1.0])
     opt.step()
     np.testing.assert_array_equal(buf, [0.5, 0.25])          # the loaded dict is not written into
-    np.testing.assert_allclose(p.data, [1.0 - 0.1 * 1.45, 2.0 - 0.1 * 1.225], rtol=1e-6)
+    np.testing.assert_allclose(p.array, [1.0 - 0.1 * 1.45, 2.0 - 0.1 * 1.225], rtol=1e-6)
     with pytest.raises(ValueError, match="groups"):
         opt.load_state_dict({"state": {}, "param_groups": []})
     with pytest.raises(ValueError, match="shape"):

@@ -28,7 +28,7 @@ def _run(opt_cls, kwargs, block, steps=3, shape=(300, 701)):
     for k in range(steps):
         p.grad = tg.tensor(rng.standard_normal(shape) * (k + 1))
         opt.step()
-    return p.data.copy(), {k: v.copy() for k, v in opt.state[p].items() if hasattr(v, "shape")}
+    return p.array.copy(), {k: v.copy() for k, v in opt.state[p].items() if hasattr(v, "shape")}
 
 
 @pytest.mark.parametrize("opt_cls,kwargs", [
@@ -56,7 +56,7 @@ def test_blocked_update_keeps_the_gradient():
     opt = tg.optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1)
     opt.step()
     np.testing.assert_array_equal(p.grad.numpy(), g)              # optimizers never write into .grad
-    np.testing.assert_allclose(p.data, 1 - 0.1 * (0.5 + 0.1), rtol=1e-6)
+    np.testing.assert_allclose(p.array, 1 - 0.1 * (0.5 + 0.1), rtol=1e-6)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])

@@ -82,7 +82,7 @@ def test_noncontiguous_arrays_are_views(a):
 @given(S.tensors(dtype="float32", noncontiguous=True, shape=(3, 2), requires_grad=True))
 def test_tensors_keep_dtype_and_layout(t):
     assert isinstance(t, tg.Tensor) and t.dtype == np.float32 and t.shape == (3, 2)
-    assert t.requires_grad and not t.data.flags.c_contiguous
+    assert t.requires_grad and not t.array.flags.c_contiguous
 
 
 @given(S.tensors(elements=st.sampled_from([1.0, 2.0]), shape=(4,)))

@@ -12,6 +12,7 @@ The whole chain rule of tinygrad_zh lives in this file (no op definitions, no de
 "不完整" 的梯度往 a 传，计算量按层数指数增长；按拓扑逆序，每个节点只在梯度收齐后处理一次。
 """
 import functools
+import inspect
 
 
 _grad_enabled = True
@@ -83,9 +84,16 @@ class Function:
     def backward(self, *grads):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # PyTorch 的写法：@staticmethod forward(ctx, ...)，输入输出都是 Tensor（见 function.py）
+        cls._ctx_style = isinstance(inspect.getattr_static(cls, "forward"), staticmethod)
+
     @classmethod
     def apply(cls, *inputs, **kwargs):
         """Run forward on the inputs' arrays and wrap the result(s) in Tensors linked to this node."""
+        if cls._ctx_style:
+            return _apply_ctx_style(cls, inputs, kwargs)
         fn = cls()
         device = inputs[0].device
         any_grad = False
@@ -94,18 +102,79 @@ class Function:
                 raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got "
                                    f"{device} and {t.device} (move them with .to(device))")
             any_grad = any_grad or t.requires_grad
-        out = fn.forward(*[t.data for t in inputs], **kwargs)
+        out = fn.forward(*[t.array for t in inputs], **kwargs)
         record = _grad_enabled and any_grad and cls.differentiable
         if record:
             fn.parents = inputs
             fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
         ctx = fn if record else None
         if cls.n_outputs == 1:
-            return _Tensor._make(out, device, ctx, 0)
-        return tuple(_Tensor._make(o, device, ctx, i) for i, o in enumerate(out))
+            outs = (_Tensor._make(out, device, ctx, 0),)
+        else:
+            outs = tuple(_Tensor._make(o, device, ctx, i) for i, o in enumerate(out))
+        _share_views(outs, inputs)
+        if record:
+            _remember_versions(fn, inputs, outs)
+        return outs[0] if cls.n_outputs == 1 else outs
 
     def __repr__(self):
         return f"<{type(self).__name__}Backward>"
+
+
+def _apply_ctx_style(cls, inputs, kwargs):
+    from .function import apply_ctx_style      # PyTorch-form Functions live in function.py
+    return apply_ctx_style(cls, inputs, kwargs)
+
+
+# ---------------------------------------------------------------- 原地修改的安全检查 (version counters)
+# 每个张量带一个版本号计数器 ``_version``（一个单元素 list，共享同一块内存的张量共用它）。原地运算
+# (``x.add_(1)``、``x += 1``、``x[0] = 5`` ...) 让它加一。一个节点在 forward 时记下它为 backward 保存
+# 的数组所属张量的版本号；反向传播时版本号变了，说明 backward 要用的数据被改掉了：报错而不是算出错梯度。
+
+def _share_views(outs, inputs):
+    """An output whose array is a view into an input's array shares that input's version counter."""
+    for o in outs:
+        b = o.array.base
+        if b is None:
+            continue
+        root = _base(o.array)
+        for t in inputs:
+            if _base(t.array) is root:
+                o._version, o._view_of = t._version, (t if t._view_of is None else t._view_of)
+                break
+
+
+def _remember_versions(fn, inputs, outs):
+    """Record the version of every input/output whose array this node saved for backward."""
+    saved = None
+    for v in list(fn.__dict__.values()):
+        vb = getattr(v, "base", _MISSING)
+        if vb is _MISSING:
+            continue
+        for role, group in (("input", inputs), ("output", outs)):
+            for i, t in enumerate(group):
+                a = t.array
+                if v is a or (vb is not None and vb is a):
+                    if saved is None:
+                        saved = []
+                    saved.append((role, i, t._version, t._version[0], t.shape, t.dtype))   # no tensor: no cycle
+    if saved is not None:
+        fn._saved_versions = saved
+    for t in inputs:
+        t._consumed = True
+
+
+_MISSING = object()
+
+
+def _check_versions(fn):
+    for role, i, counter, v, shape, dtype in fn.__dict__.get("_saved_versions", ()):
+        if counter[0] != v:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: {role} {i} of {fn!r} (a tensor of shape {shape}, dtype "
+                f"{dtype}) is at version {counter[0]}; expected version {v} instead. Write that "
+                "step out of place (y = y + 1 instead of y += 1), or clone() the tensor first.")
 
 
 class _Released:
@@ -151,11 +220,11 @@ def _accumulate_leaf(t, g, owned):
 
     The first gradient is taken as is (no copy) unless it may alias another leaf's gradient or is a
     read-only broadcast view; later ones are added out of place so shared arrays stay intact."""
-    data = t.data
+    data = t.array
     if g.dtype != data.dtype:
         g = g.astype(data.dtype)
     if t.grad is not None:                      # a later gradient: add out of place
-        t.grad = _Tensor._make(t.grad.data + g, t.device, None, 0)
+        t.grad = _Tensor._make(t.grad.array + g, t.device, None, 0)
         return
     base = _base(g)
     if g.shape != data.shape or not g.flags.writeable or id(base) in owned:
@@ -165,57 +234,80 @@ def _accumulate_leaf(t, g, owned):
     t.grad = _Tensor._make(g, t.device, None, 0)
 
 
-def backward(root, gradient=None, retain_graph=False):
-    """反向传播：从 root 出发，按拓扑逆序对每个节点应用链式法则，把梯度累加到叶子上。"""
+def backward(root, gradient=None, retain_graph=False, capture=None):
+    """反向传播：从 root 出发，按拓扑逆序对每个节点应用链式法则，把梯度累加到叶子上。
+
+    ``capture`` (used by ``tg.autograd.grad``): a dict ``{id(tensor): None}``; the gradients of those
+    tensors are summed into it instead of into any ``.grad``, and no leaf's ``.grad`` changes."""
     user_given = gradient is not None
     if gradient is None:
-        if root.data.size != 1:
+        if root.array.size != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got a tensor "
                                f"of shape {root.shape}: pass backward(gradient=...) of that shape")
-        gradient = root._xp.ones(root.shape, root.data.dtype)     # ∂root/∂root = 1
+        gradient = root._xp.ones(root.shape, root.array.dtype)     # ∂root/∂root = 1
     else:
-        gradient = gradient.data if hasattr(gradient, "_ctx") else gradient
+        gradient = gradient.array if hasattr(gradient, "_ctx") else gradient
         if tuple(gradient.shape) != tuple(root.shape):
             raise RuntimeError(f"backward: gradient has shape {tuple(gradient.shape)} but the output "
                                f"has shape {root.shape}")
-        gradient = root._xp.asarray(gradient, dtype=root.data.dtype)
+        gradient = root._xp.asarray(gradient, dtype=root.array.dtype)
     if not root.requires_grad:
         raise RuntimeError("backward: the tensor does not require grad and has no grad_fn "
                            "(was it computed under no_grad, or from tensors without requires_grad?)")
     owned = set()
     if user_given:                              # the caller's array: never hand it out as a .grad
         owned.add(id(_base(gradient)))
+    if capture is not None and id(root) in capture:
+        capture[id(root)] = gradient
     if root._ctx is None:                       # backward on a leaf: d root / d root = 1
-        _accumulate_leaf(root, gradient, owned)
+        if capture is None:
+            _accumulate_leaf(root, gradient, owned)
         return
     grads = {root._ctx: [None] * root._ctx.n_outputs}
     grads[root._ctx][root._out_idx] = gradient
     after = {}                      # post_backward callbacks found on this graph (dict: once each)
     for fn in _toposort(root._ctx):
         cb = fn.__dict__.get("post_backward")
-        if cb is not None:
+        if cb is not None and capture is None:
             after[cb] = None
         gouts = grads.pop(fn, None)
         if gouts is None:
             continue
+        _check_versions(fn)                     # saved arrays modified in place? (see above)
         if not retain_graph:
             fn.may_overwrite_saved = True       # its saved arrays are freed right after this call
-        if fn.n_outputs == 1:
+        if fn._ctx_style:
+            gin = fn._run_backward(gouts)
+        elif fn.n_outputs == 1:
             gin = fn.backward(gouts[0])
         else:
             gin = fn.backward(*gouts)
         if not isinstance(gin, tuple):
             gin = (gin,)
+        if len(gin) != len(fn.parents):
+            raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gin)} gradients, "
+                               f"expected {len(fn.parents)} (one per input, None for an input "
+                               "that needs none)")
         if _tracer is not None:
             _tracer(fn, gouts, gin)
-        for p, g, need in zip(fn.parents, gin, fn.needs_input_grad):
+        for i, (p, g, need) in enumerate(zip(fn.parents, gin, fn.needs_input_grad)):
             if not need or g is None:
                 continue
+            if g.shape != p.array.shape:
+                raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of shape "
+                                   f"{tuple(g.shape)} for input {i}, which has shape {p.shape}: "
+                                   "each gradient must have its input's shape")
+            if capture is not None:
+                k = id(p)
+                if k in capture:
+                    capture[k] = g if capture[k] is None else capture[k] + g
+                if p._ctx is None:
+                    continue
             c = p._ctx
             if c is None:
                 _accumulate_leaf(p, g, owned)
                 continue
-            if p._retains_grad:
+            if p._retains_grad and capture is None:
                 _accumulate_leaf(p, g, owned)
             slot = grads.get(c)
             if slot is None:

@@ -78,7 +78,7 @@ def _encode_array(obj, arrays, memo, where):
     from .tensor import Tensor
     node = {}
     if isinstance(obj, Tensor):
-        arr, kind = obj.data, "tensor"
+        arr, kind = obj.array, "tensor"
         node["requires_grad"] = bool(obj.requires_grad)
         if isinstance(obj, Parameter):
             node["parameter"] = True

@@ -7,16 +7,17 @@ import numbers
 
 import numpy as np
 
-from . import autograd, backend
+from . import autograd, backend, inplace
 from .autograd import Function
 from .backend import normalize_device, normalize_dtype
+from .random import rng_of
 from .ops import elementwise as E, reduce as R, shape as S, index as I, matmul as M, softmax as SM
 
 
 def _convert(data, dtype, device):
     """Python/NumPy/CuPy data -> array on ``device`` with tinygrad_zh's dtype policy."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     src = backend.device_of(data) if hasattr(data, "__array_priority__") or hasattr(data, "dtype") else "cpu"
     xp = backend.get_xp(device)
     if src != device:
@@ -55,7 +56,8 @@ def _dim1(dim, ndim, op):
 
 class Tensor:
     """n 维数组 + 自动求导。``Tensor(data, dtype=None, device="cpu", requires_grad=False)``."""
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_out_idx", "_retains_grad", "device", "__weakref__")
+    __slots__ = ("array", "grad", "requires_grad", "_ctx", "_out_idx", "_retains_grad", "device",
+                 "_version", "_view_of", "_consumed", "__weakref__")
     __array_priority__ = 1000    # make ndarray + Tensor call Tensor.__radd__
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -63,10 +65,11 @@ class Tensor:
             device = data.device if isinstance(data, Tensor) else \
                 backend.device_of(data) if hasattr(data, "dtype") else "cpu"
         device = normalize_device(device)
-        self.data = _convert(data, normalize_dtype(dtype), device)
+        self.array = _convert(data, normalize_dtype(dtype), device)
         self.device = device
         self.grad = None
         self._ctx, self._out_idx, self._retains_grad = None, 0, False
+        self._version, self._view_of, self._consumed = [0], None, False
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -77,33 +80,56 @@ class Tensor:
         if isinstance(arr, np.generic):   # NumPy returns scalars for 0-d results: keep an ndarray
             arr = np.asarray(arr)
         t = object.__new__(Tensor)
-        t.data, t.device, t.grad = arr, device, None
+        t.array, t.device, t.grad = arr, device, None
         t._ctx, t._out_idx, t._retains_grad = ctx, idx, False
+        t._version, t._view_of, t._consumed = [0], None, False
         t.requires_grad = ctx is not None
         return t
+
+    # ------------------------------------------------------------------ .data and the raw array
+    # ``t.array`` 是底层的 NumPy/CuPy 数组；``t.data`` 和 PyTorch 一样是一个共享这块内存、但不在计算图里
+    # 的 Tensor（对它的原地修改不会被版本号记录，也不会被求导）。
+    @property
+    def data(self):
+        """A Tensor sharing this tensor's memory, outside the graph (PyTorch's ``.data``)."""
+        return Tensor._make(self.array, self.device, None, 0)
+
+    @data.setter
+    def data(self, value):
+        if isinstance(value, Tensor):
+            if value.device != self.device:
+                raise RuntimeError(f".data = ...: the new value is on {value.device} but the tensor "
+                                   f"is on {self.device}")
+            value = value.array
+        elif not hasattr(value, "dtype"):
+            raise TypeError(f".data = ...: expected a Tensor, got {type(value).__name__}")
+        if self.requires_grad and value.dtype.kind != "f":
+            raise RuntimeError(f".data = ...: a tensor that requires grad must stay floating point, "
+                               f"got dtype {value.dtype}")
+        self.array = value
 
     # ------------------------------------------------------------------ properties
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return tuple(self.array.shape)
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def size_(self):
-        return self.data.size
+        return self.array.size
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self):
-        return int(self.data.size)
+        return int(self.array.size)
 
     @property
     def is_leaf(self):
@@ -122,7 +148,7 @@ class Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def requires_grad_(self, flag=True):
-        if flag and self.data.dtype.kind != "f":
+        if flag and self.array.dtype.kind != "f":
             raise RuntimeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
         if self._ctx is not None and not flag:
             raise RuntimeError("requires_grad_(False) only works on leaf tensors; use detach()")
@@ -138,29 +164,38 @@ class Tensor:
     def numpy(self):
         if self.requires_grad:
             pass  # PyTorch demands detach(); returning the array is harmless here
-        return self.data if self.device == "cpu" else self.data.get()
+        return self.array if self.device == "cpu" else self.array.get()
 
     def __array__(self, dtype=None, copy=None):
         if self.device != "cpu":
             raise TypeError("can't convert a cuda tensor to NumPy implicitly: call .cpu() or .numpy() first")
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self.array if dtype is None else self.array.astype(dtype)
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item(): only one element tensors can be converted to Python scalars, "
                              f"got shape {self.shape}")
-        return self.data.reshape(()).item()
+        return self.array.reshape(()).item()
 
     def tolist(self):
         return self.numpy().tolist()
 
     def detach(self):
         """同一份数据，但从计算图上断开（不再有 grad_fn，不需要梯度）。"""
-        return Tensor._make(self.data, self.device, None, 0)
+        t = Tensor._make(self.array, self.device, None, 0)
+        t._version, t._view_of = self._version, self if self._view_of is None else self._view_of    # same memory, same counter
+        return t
+
+    def detach_(self):
+        """原地断开：self 变成不需要梯度的叶子。"""
+        if self._view_of is not None and self._ctx is not None:
+            raise RuntimeError("detach_(): can't detach a view in place; use detach()")
+        self._ctx, self._out_idx, self.requires_grad = None, 0, False
+        return self
 
     def clone(self):
         return E.Add.apply(self, Tensor._make(self._xp.zeros((), self.dtype), self.device, None, 0)) \
-            if self.requires_grad else Tensor._make(self.data.copy(), self.device, None, 0)
+            if self.requires_grad else Tensor._make(self.array.copy(), self.device, None, 0)
 
     def to(self, *args, **kwargs):
         """to(device), to(dtype) or to(device, dtype)."""
@@ -170,11 +205,11 @@ class Tensor:
             dt = normalize_dtype(dtype)
             if dt != out.dtype:
                 out = E.Cast.apply(out, dtype=dt) if out.requires_grad else \
-                    Tensor._make(out.data.astype(dt), out.device, None, 0)
+                    Tensor._make(out.array.astype(dt), out.device, None, 0)
         if device is not None:
             device = normalize_device(device)
             if device != out.device:
-                moved = Tensor._make(backend.to_device(out.data, device), device, None, 0)
+                moved = Tensor._make(backend.to_device(out.array, device), device, None, 0)
                 moved.requires_grad = out.requires_grad and out.is_leaf
                 out = moved
         return out
@@ -226,9 +261,9 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extra) + ")"
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is ambiguous")
-        return bool(self.data)
+        if self.array.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.array.size} elements is ambiguous")
+        return bool(self.array)
 
     def __float__(self):
         return float(self.item())
@@ -249,9 +284,88 @@ class Tensor:
         """反向传播：计算 self 对所有叶子张量的梯度并累加到它们的 ``.grad``。"""
         autograd.backward(self, gradient, retain_graph)
 
+    # ------------------------------------------------------------------ in-place (rules: inplace.py)
+    def add_(self, other, *, alpha=1):
+        if alpha != 1:
+            other = other * alpha
+        return inplace.binary(self, "add_", other, lambda x: x + other)
+
+    def sub_(self, other, *, alpha=1):
+        if alpha != 1:
+            other = other * alpha
+        return inplace.binary(self, "sub_", other, lambda x: x - other)
+
+    def mul_(self, other):
+        return inplace.binary(self, "mul_", other, lambda x: x * other)
+
+    def div_(self, other):
+        if self.dtype.kind != "f":
+            raise RuntimeError(f"div_: result type float32 can't be cast to the desired output type "
+                               f"{self.dtype}")
+        return inplace.binary(self, "div_", other, lambda x: x / other)
+
+    def __iadd__(self, o): return self.add_(o)
+    def __isub__(self, o): return self.sub_(o)
+    def __imul__(self, o): return self.mul_(o)
+    def __itruediv__(self, o): return self.div_(o)
+    def __ipow__(self, o): return self.pow_(o)
+
+    def pow_(self, p): return inplace.update(self, "pow_", lambda x: x ** p, (p,))
+    def neg_(self): return inplace.update(self, "neg_", lambda x: -x)
+    def exp_(self): return inplace.update(self, "exp_", lambda x: x.exp())
+    def log_(self): return inplace.update(self, "log_", lambda x: x.log())
+    def sqrt_(self): return inplace.update(self, "sqrt_", lambda x: x.sqrt())
+    def abs_(self): return inplace.update(self, "abs_", lambda x: x.abs())
+    def sin_(self): return inplace.update(self, "sin_", lambda x: x.sin())
+    def cos_(self): return inplace.update(self, "cos_", lambda x: x.cos())
+    def tanh_(self): return inplace.update(self, "tanh_", lambda x: x.tanh())
+    def sigmoid_(self): return inplace.update(self, "sigmoid_", lambda x: x.sigmoid())
+    def relu_(self): return inplace.update(self, "relu_", lambda x: x.relu())
+
+    def clamp_(self, min=None, max=None):
+        return inplace.update(self, "clamp_", lambda x: x.clamp(min, max))
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        return inplace.update(self, "masked_fill_", lambda x: x.masked_fill(mask, value), (value,))
+
     def zero_(self):
-        self.data[...] = 0
-        return self
+        return inplace.fill(self, "zero_", 0)
+
+    def fill_(self, value):
+        return inplace.fill(self, "fill_", value)
+
+    def _random_fill(self, name, draw):
+        if self.dtype.kind != "f":
+            raise RuntimeError(f"{name}: expected a floating point tensor, got dtype {self.dtype}")
+        arr = draw(self.shape).astype(self.dtype)
+        return inplace.fill(self, name, backend.to_device(arr, self.device))
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """原地填入 N(mean, std²) 的随机数。"""
+        return self._random_fill("normal_", lambda s: rng_of(generator).normal(mean, std, s))
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """原地填入 U[a, b) 的随机数。"""
+        return self._random_fill("uniform_", lambda s: rng_of(generator).uniform(a, b, s))
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        return self._random_fill("bernoulli_", lambda s: (rng_of(generator).random(s) < p))
+
+    def copy_(self, src, non_blocking=False):
+        """把 src 的值拷进 self（广播、换 dtype、换设备都可以），self 还是原来那块内存。"""
+        if not isinstance(src, Tensor):
+            src = Tensor(src, device=self.device)
+        if inplace._must_record(self, "copy_", (src,)):
+            return inplace.update(self, "copy_", lambda x: x * 0 + src.to(self.device, self.dtype), (src,))
+        arr = backend.to_device(src.array, self.device)
+        try:
+            out = self._xp.broadcast_to(arr, self.shape)
+        except ValueError:
+            raise RuntimeError(f"copy_: the source of shape {src.shape} can't be broadcast to the "
+                               f"destination's shape {self.shape}") from None
+        return inplace.fill(self, "copy_", out.astype(self.dtype, copy=False))
 
     # ------------------------------------------------------------------ helpers
     def _lift(self, other):
@@ -271,9 +385,9 @@ class Tensor:
         return Tensor(other, device=self.device)
 
     def _binary(self, op, other, reverse=False):
-        if (type(other) is float or type(other) is int) and self.data.dtype.kind == "f":
+        if (type(other) is float or type(other) is int) and self.array.dtype.kind == "f":
             # 最常见的情况（x * 0.5、x + 1）走捷径：标量直接取张量的 dtype
-            other = Tensor._make(self._xp.asarray(other, dtype=self.data.dtype), self.device, None, 0)
+            other = Tensor._make(self._xp.asarray(other, dtype=self.array.dtype), self.device, None, 0)
             return op.apply(other, self) if reverse else op.apply(self, other)
         scalar = isinstance(other, numbers.Number)
         other = self._lift(other)
@@ -330,7 +444,7 @@ class Tensor:
     # comparisons: bool tensors without grad
     def _cmp(self, o, f):
         o = self._lift(o)
-        return Tensor._make(f(self.data, o.data), self.device, None, 0)
+        return Tensor._make(f(self.array, o.array), self.device, None, 0)
 
     def __eq__(self, o): return self._cmp(o, lambda a, b: a == b)
     def __ne__(self, o): return self._cmp(o, lambda a, b: a != b)
@@ -341,7 +455,7 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __invert__(self):
-        return Tensor._make(~self.data, self.device, None, 0)
+        return Tensor._make(~self.array, self.device, None, 0)
 
     def __and__(self, o):
         return self._cmp(o, lambda a, b: a & b)
@@ -387,7 +501,7 @@ class Tensor:
 
     def _maxmin(self, dim, keepdim, mode):
         if dim is None:
-            if self.data.size == 0:
+            if self.array.size == 0:
                 raise RuntimeError(f"{mode}(): cannot reduce an empty tensor")
             return R.Max.apply(self, axes=_norm_axes(None, self.ndim), keepdim=False, mode=mode)
         if isinstance(dim, Tensor):
@@ -526,10 +640,23 @@ class Tensor:
         return I.GetItem.apply(self, key=key)
 
     def __setitem__(self, key, value):
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError("in-place assignment to a tensor that requires grad; wrap it in tg.no_grad()")
+        """x[key] = v：原地写入（规则见 inplace.py）；记录计算图时是 SetItem 节点。"""
         key = _index_key(key, self)
-        self.data[key] = value.data if isinstance(value, Tensor) else value
+        if inplace._must_record(self, "index assignment x[...] = v", (value,)):
+            v = self._lift(value)
+            inplace.update(self, "index assignment x[...] = v",
+                           lambda x: I.SetItem.apply(x, v.to(x.dtype), key=key), (value,))
+            return
+        if isinstance(value, Tensor):
+            if value.device != self.device:
+                raise RuntimeError(f"index assignment: the value is on {value.device} but the tensor "
+                                   f"is on {self.device}")
+            value = value.array
+        if not getattr(self.array.flags, "writeable", True):
+            raise RuntimeError("index assignment: the tensor's memory is read-only (an expand()ed "
+                               "view or a shared buffer); clone() it first")
+        self.array[key] = value
+        self._version[0] += 1
 
     def contiguous(self):
         return self
@@ -544,7 +671,7 @@ def _index_key(key, t):
         if isinstance(k, Tensor):
             if k.device != t.device:
                 raise RuntimeError(f"index: index tensor is on {k.device} but the tensor is on {t.device}")
-            return k.data
+            return k.array
         if isinstance(k, list):
             arr = t._xp.asarray(k)
             if arr.dtype.kind == "f":

@@ -55,7 +55,7 @@ def default_collate(samples, device=None):
         raise ValueError("default_collate: empty batch")
     first = samples[0]
     if isinstance(first, Tensor):
-        return _stack_arrays([s.data if isinstance(s, Tensor) else s for s in samples], device)
+        return _stack_arrays([s.array if isinstance(s, Tensor) else s for s in samples], device)
     if hasattr(first, "shape") and hasattr(first, "dtype"):          # ndarray / cupy / numpy scalar
         if isinstance(first, np.generic):
             return _stack_arrays([np.asarray(s) for s in samples], device)

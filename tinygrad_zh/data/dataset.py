@@ -33,12 +33,12 @@ class Dataset:
 def _as_array(x, i):
     """Tensor / ndarray / list -> array with the library dtype policy (floats default to float32)."""
     if isinstance(x, Tensor):
-        return x.data
+        return x.array
     if hasattr(x, "dtype") and hasattr(x, "shape"):          # numpy or cupy array: keep its device
         return x if x.dtype.kind != "f" or x.dtype == backend.DEFAULT_FLOAT or x.dtype == backend.float16 \
-            else Tensor(x).data   # float64 -> float32, like Tensor(x)
+            else Tensor(x).array   # float64 -> float32, like Tensor(x)
     try:
-        return Tensor(x).data
+        return Tensor(x).array
     except Exception as e:
         raise TypeError(f"TensorDataset: argument {i} of type {type(x).__name__} cannot be turned into an "
                         f"array ({e})") from None

@@ -46,7 +46,7 @@ def _check_tensor(group, op, tensor):
     if str(tensor.dtype) not in group.DTYPES:
         return (f"dtype {tensor.dtype} is not supported (shape {tensor.shape}); expected one of "
                 f"{', '.join(group.DTYPES)}")
-    if not tensor.data.flags.writeable:
+    if not tensor.array.flags.writeable:
         return f"the tensor of shape {tensor.shape} is a read-only view; pass a writable tensor (.clone())"
     return None
 
@@ -71,7 +71,7 @@ def all_reduce(tensor, op="sum"):
         err = (f"op='mean' needs a floating point tensor, got {tensor.dtype} (shape {tensor.shape}); "
                f"use op='sum' and divide")
     agree(g, f"all_reduce({_describe(tensor)}, op={op!r})", err)
-    arr = tensor.data
+    arr = tensor.array
     g.all_reduce_(arr, "sum" if op == "mean" else op)
     if op == "mean":
         arr /= g.world_size
@@ -85,7 +85,7 @@ def broadcast(tensor, src=0):
     if not isinstance(src, int) or not 0 <= src < g.world_size:
         err = f"src={src!r} is not a rank of this group (world size {g.world_size})"
     agree(g, f"broadcast({_describe(tensor)}, src={src!r})", err)
-    g.broadcast_(tensor.data, src)
+    g.broadcast_(tensor.array, src)
     return tensor
 
 

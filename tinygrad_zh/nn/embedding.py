@@ -37,7 +37,7 @@ class Embedding(Module):
     def reset_parameters(self):
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type)
@@ -49,7 +49,7 @@ class Embedding(Module):
         if embeddings.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {tuple(embeddings.shape)}")
         from ..tensor import Tensor
-        table = embeddings.data.copy() if isinstance(embeddings, Tensor) else embeddings
+        table = embeddings.array.copy() if isinstance(embeddings, Tensor) else embeddings
         rows, dim = embeddings.shape
         return cls(rows, dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
                    _weight=Tensor(table, dtype=getattr(embeddings, "dtype", None)), _freeze=freeze)

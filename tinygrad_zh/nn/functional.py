@@ -38,7 +38,7 @@ def _const(w, ref, op, name="weight"):
     """An optional constant weight (Tensor / array) as a raw array of ``ref``'s dtype and device."""
     if w is None:
         return None
-    arr = w.data if isinstance(w, Tensor) else np.asarray(w)
+    arr = w.array if isinstance(w, Tensor) else np.asarray(w)
     if isinstance(w, Tensor) and w.device != ref.device:
         raise RuntimeError(f"{op}: {name} is on {w.device} but the input is on {ref.device}")
     arr = backend.to_device(arr, ref.device)
@@ -47,8 +47,8 @@ def _const(w, ref, op, name="weight"):
 
 def _same_dtype(op, **tensors):
     items = [(k, t) for k, t in tensors.items() if t is not None]
-    first = items[0][1].data.dtype
-    if any(t.data.dtype != first for _, t in items):
+    first = items[0][1].array.dtype
+    if any(t.array.dtype != first for _, t in items):
         desc = ", ".join(f"{k}: {t.dtype}" for k, t in items)
         raise TypeError(f"{op}: expected all tensors to have the same dtype, got {desc} "
                         "(convert with .float() / .double(), or model.to(dtype))")
@@ -63,8 +63,8 @@ def _implicit_dim(ndim, op):
 def linear(input, weight, bias=None):
     """y = x Wᵀ + b（一个融合节点）。x: (…, in), W: (out, in), b: (out,)."""
     input = _as_tensor(input, "linear")
-    dt = input.data.dtype
-    if weight.data.dtype != dt or (bias is not None and bias.data.dtype != dt):
+    dt = input.array.dtype
+    if weight.array.dtype != dt or (bias is not None and bias.array.dtype != dt):
         _same_dtype("linear", input=input, weight=weight, bias=bias)      # raises, naming the dtypes
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
@@ -170,17 +170,17 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 def _embedding_renorm(weight, idx, max_norm, norm_type):
     xp = weight._xp
-    rows = xp.unique(idx.data.reshape(-1))
+    rows = xp.unique(idx.array.reshape(-1))
     if rows.size and (int(rows.min()) < 0 or int(rows.max()) >= weight.shape[0]):
         return                                          # the op raises the clear error
-    w = weight.data
+    w = weight.array
     norms = (xp.abs(w[rows]) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
     big = norms > max_norm
     if bool(big.any()):
         new = w.copy()                                  # out of place: saved graph arrays stay intact
         scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
         new[rows[big]] = w[rows[big]] * scale[:, None]
-        weight.data = new
+        weight.array = new
 
 
 # ---------------------------------------------------------------------- normalisation
@@ -215,16 +215,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got "
                              f"input of shape {input.shape}")
         axes = (0,) + tuple(range(2, input.ndim))
-        mean, var = _norm.moments(input.data, axes)
+        mean, var = _norm.moments(input.array, axes)
         mean, var = mean.reshape(c), var.reshape(c)
         m = float(momentum)
         if running_mean is not None:
-            rm = running_mean.data
-            running_mean.data = (rm * (1 - m) + mean.astype(rm.dtype) * m).astype(rm.dtype)
+            rm = running_mean.array
+            running_mean.array = (rm * (1 - m) + mean.astype(rm.dtype) * m).astype(rm.dtype)
         if running_var is not None:
-            rv = running_var.data
+            rv = running_var.array
             unbiased = var.astype(rv.dtype) * (count / (count - 1))
-            running_var.data = (rv * (1 - m) + unbiased * m).astype(rv.dtype)
+            running_var.array = (rv * (1 - m) + unbiased * m).astype(rv.dtype)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are required when training=False")
@@ -232,8 +232,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             if r.shape != (c,):
                 raise ValueError(f"batch_norm: {name} of shape {r.shape} does not match the {c} channels "
                                  f"of the input of shape {input.shape}")
-        mean = running_mean.data.astype(input.dtype, copy=False)
-        var = running_var.data.astype(input.dtype, copy=False)
+        mean = running_mean.array.astype(input.dtype, copy=False)
+        var = running_var.array.astype(input.dtype, copy=False)
     params = []
     if weight is not None or bias is not None:
         from ..factories import ones, zeros
@@ -350,7 +350,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 def _smoothing(nll, logp, t, w, ignore_index, reduction, eps):
     """标签平滑：目标分布 = (1 − ε)·onehot + ε/C，损失 = (1 − ε)·NLL + (ε/C)·Σ_c (−w_c logp_c)。"""
     n, c = logp.shape
-    valid = (t.data != ignore_index)
+    valid = (t.array != ignore_index)
     per_class = logp if w is None else logp * Tensor._make(w, logp.device, None, 0)
     mask = Tensor._make(valid.astype(logp.dtype), logp.device, None, 0)
     smooth = -per_class.sum(1) * mask
@@ -358,7 +358,7 @@ def _smoothing(nll, logp, t, w, ignore_index, reduction, eps):
         if w is None:
             denom = float(valid.sum())
         else:
-            denom = float(w[logp._xp.where(valid, t.data, 0)][valid].sum())
+            denom = float(w[logp._xp.where(valid, t.array, 0)][valid].sum())
         smooth = smooth.sum() / denom
     elif reduction == "sum":
         smooth = smooth.sum()

@@ -1,6 +1,6 @@
 """参数初始化（与 torch.nn.init 同名同参数）：均匀、正态、常数、Xavier/Glorot、Kaiming/He。
 
-Every function fills ``tensor.data`` in place (keeping its dtype and device), returns the tensor,
+Every function fills ``tensor.array`` in place (keeping its dtype and device), returns the tensor,
 and draws its random numbers from the library generator (``tg.manual_seed`` makes them
 reproducible; they are drawn on the CPU and then copied to the device).
 
@@ -17,13 +17,13 @@ from ..tensor import Tensor
 
 
 def _fill(tensor, values):
-    """Write ``values`` (a NumPy array or scalar) into ``tensor.data`` in place, keeping its dtype."""
+    """Write ``values`` (a NumPy array or scalar) into ``tensor.array`` in place, keeping its dtype."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init: expected a Tensor / Parameter, got {type(tensor).__name__}")
     if tensor.dtype.kind != "f":
         raise TypeError(f"init: can only initialise floating point tensors, got dtype {tensor.dtype}")
     arr = np.asarray(values, dtype=tensor.dtype)
-    tensor.data[...] = backend.to_device(arr, tensor.device) if arr.ndim else arr.item()
+    tensor.array[...] = backend.to_device(arr, tensor.device) if arr.ndim else arr.item()
     return tensor
 
 

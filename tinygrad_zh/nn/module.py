@@ -140,7 +140,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data[...] = 0
+                p.grad.array[...] = 0
 
     def requires_grad_(self, flag=True):
         for p in self.parameters():
@@ -155,15 +155,15 @@ class Module:
             for p in m._parameters.values():
                 if p is None:
                     continue
-                p.data = fn(p.data, p.data.dtype.kind == "f")
-                p.device = backend.device_of(p.data)
+                p.array = fn(p.array, p.array.dtype.kind == "f")
+                p.device = backend.device_of(p.array)
                 if p.grad is not None:
-                    g = fn(p.grad.data, True)
+                    g = fn(p.grad.array, True)
                     p.grad = Tensor(g, dtype=g.dtype)      # keep the dtype (Tensor() alone makes float32)
             for n, b in list(m._buffers.items()):
                 if b is not None:
-                    b.data = fn(b.data, b.data.dtype.kind == "f")
-                    b.device = backend.device_of(b.data)
+                    b.array = fn(b.array, b.array.dtype.kind == "f")
+                    b.device = backend.device_of(b.array)
         return self
 
     def to(self, *args, **kwargs):
@@ -225,12 +225,12 @@ class Module:
             if k not in targets:
                 continue
             t = targets[k]
-            arr = v.data if isinstance(v, Tensor) else v
+            arr = v.array if isinstance(v, Tensor) else v
             arr = backend.to_device(arr if hasattr(arr, "dtype") else np.asarray(arr), t.device)
             if tuple(arr.shape) != t.shape:
                 raise ValueError(f"load_state_dict: size mismatch for {k!r}: checkpoint has shape "
                                  f"{tuple(arr.shape)}, the model has {t.shape}")
-            t.data = arr.astype(t.data.dtype, copy=True)
+            t.array = arr.astype(t.array.dtype, copy=True)
         return missing, unexpected
 
     # ------------------------------------------------------------- repr

@@ -97,13 +97,13 @@ class DistributedDataParallel(Module):
             p = params[i]
             key = (p.device, str(p.dtype))
             cur = open_.get(key)
-            if cur is not None and cur[1] + p.data.nbytes > cap:
+            if cur is not None and cur[1] + p.array.nbytes > cap:
                 buckets.append(cur[0])
                 cur = None
             if cur is None:
                 cur = open_[key] = [[], 0]
             cur[0].append(i)
-            cur[1] += p.data.nbytes
+            cur[1] += p.array.nbytes
         buckets.extend(c[0] for c in open_.values() if c[0])
         return buckets
 
@@ -132,12 +132,12 @@ class DistributedDataParallel(Module):
                                                   f"sizes={[sum(t.numel() for t in g) for g in groups.values()]})")
         for ts in groups.values():
             xp = ts[0]._xp
-            flat = xp.concatenate([t.data.reshape(-1) for t in ts])
+            flat = xp.concatenate([t.array.reshape(-1) for t in ts])
             self._group.broadcast_(flat, 0)
             off = 0
             for t in ts:
                 n = t.numel()
-                t.data[...] = flat[off:off + n].reshape(t.shape)   # in place: optimizers keep their refs
+                t.array[...] = flat[off:off + n].reshape(t.shape)   # in place: optimizers keep their refs
                 off += n
 
     # ------------------------------------------------------------------ forward / backward
@@ -172,7 +172,7 @@ class DistributedDataParallel(Module):
                 continue
             xp = params[idx[0]]._xp
             flat = xp.concatenate([
-                (params[i].grad.data if params[i].grad is not None else
+                (params[i].grad.array if params[i].grad is not None else
                  xp.zeros(params[i].shape, params[i].dtype)).reshape(-1) for i in idx])
             g.all_reduce_(flat, "sum")
             flat /= g.world_size

@@ -7,7 +7,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, requires_grad=True):
-        super().__init__(data.data if isinstance(data, Tensor) else data,
+        super().__init__(data.array if isinstance(data, Tensor) else data,
                          dtype=data.dtype if isinstance(data, Tensor) else None,
                          device=data.device if isinstance(data, Tensor) else None,
                          requires_grad=requires_grad)

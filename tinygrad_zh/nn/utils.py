@@ -25,7 +25,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     dtype, device = params[0].grad.dtype, params[0].grad.device
     norms = []
     for p in params:
-        g = p.grad.data
+        g = p.grad.array
         xp = p.grad._xp
         a = xp.abs(g.astype(np.float64))
         if q == math.inf:
@@ -47,7 +47,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if scale < 1.0:
         for p in params:
             g = p.grad
-            p.grad = Tensor._make(g.data * g.dtype.type(scale), g.device, None, 0)
+            p.grad = Tensor._make(g.array * g.dtype.type(scale), g.device, None, 0)
     return Tensor(np.array(total, dtype), dtype=dtype, device=device)
 
 
@@ -56,4 +56,4 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     v = float(clip_value)
     for p in _with_grads(parameters):
         g = p.grad
-        p.grad = Tensor._make(g._xp.clip(g.data, -v, v), g.device, None, 0)
+        p.grad = Tensor._make(g._xp.clip(g.array, -v, v), g.device, None, 0)

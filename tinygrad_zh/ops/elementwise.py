@@ -193,6 +193,26 @@ class Abs(Function):
         return g * array_module(g).sign(self.a)
 
 
+class Sin(Function):
+    def forward(self, a):
+        self.a = a
+        return array_module(a).sin(a)
+
+    def backward(self, g):
+        """z = sin x:  ∂z/∂x = cos x —— 正弦的斜率就是余弦。"""
+        return g * array_module(g).cos(self.a)
+
+
+class Cos(Function):
+    def forward(self, a):
+        self.a = a
+        return array_module(a).cos(a)
+
+    def backward(self, g):
+        """z = cos x:  ∂z/∂x = -sin x —— 注意负号。"""
+        return -g * array_module(g).sin(self.a)
+
+
 @cuda_kernel("tanh", saved="y")
 class Tanh(Function):
     def forward(self, a):

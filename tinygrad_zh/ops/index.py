@@ -6,6 +6,7 @@ the **sum** of both upstream gradients: that is a scatter-add, not an assignment
 """
 from ..autograd import Function
 from ..backend import array_module
+from .elementwise import unbroadcast
 
 
 def scatter_add_rows(idx, g, n_rows):
@@ -16,9 +17,11 @@ def scatter_add_rows(idx, g, n_rows):
     (NumPy ≥ 1.25): on a (10000, 100) table it is about 6x faster than ``add.at`` on whole rows,
     than sorting + ``add.reduceat`` (slow along axis 0) and than ``np.bincount`` (float64 only)."""
     xp = array_module(g)
+    E = 1
+    for n in g.shape[idx.ndim:]:            # the row length (also when idx is empty)
+        E *= n
     idx = idx.reshape(-1)
-    g = g.reshape(len(idx), -1)
-    E = g.shape[1]
+    g = g.reshape(len(idx), E)
     out = xp.zeros((n_rows, E), g.dtype)
     if len(idx) == 0:
         return out
@@ -108,3 +111,74 @@ class Embedding(Function):
         if self.padding_idx is not None:
             gw[self.padding_idx] = 0
         return gw, None
+
+
+class SetItem(Function):
+    """out = x 的拷贝，再写入 out[key] = v（``x[key] = v`` 在记录计算图时的样子）。"""
+
+    def forward(self, a, v, key):
+        self.key, self.v_shape = key, v.shape
+        out = a.copy()
+        out[key] = v
+        return out
+
+    def backward(self, g):
+        """out = x 但 key 处被 v 覆盖：∂out/∂x 在 key 处为 0、别处为 1；∂out/∂v = g[key]（v 被广播时求和）。"""
+        gx = g.copy()
+        gx[self.key] = 0
+        gv = unbroadcast(array_module(g).asarray(g[self.key]), self.v_shape)
+        return gx, gv
+
+
+def _take(a, dim, idx):
+    xp = array_module(a)
+    return xp.take_along_axis(a, idx, axis=dim)
+
+
+class Gather(Function):
+    """out[i][j] = x[i][idx[i][j]]（dim=1 时）：沿 dim 按下标取值，其余维度逐位置对应。"""
+
+    def forward(self, a, idx, dim):
+        self.shape, self.idx, self.dim = a.shape, idx, dim
+        if a.shape[:dim] + a.shape[dim + 1:] == idx.shape[:dim] + idx.shape[dim + 1:]:
+            return _take(a, dim, idx)
+        sl = tuple(slice(0, n) for n in idx.shape[:dim]) + (slice(None),) + \
+            tuple(slice(0, n) for n in idx.shape[dim + 1:])          # idx may be smaller than x
+        return _take(a[sl], dim, idx)
+
+    def backward(self, g):
+        """被取到的位置收到梯度；同一个位置被取多次时梯度相加（散加），没被取到的位置梯度为 0。"""
+        return scatter_add_along(self.shape, self.dim, self.idx, g), None
+
+
+def scatter_add_along(shape, dim, idx, src):
+    """zeros(shape) 上做 out[..., idx[...], ...] += src[...]（沿 dim，重复下标累加）。"""
+    xp = array_module(src)
+    out = xp.zeros(shape, src.dtype)
+    grids = list(xp.indices(idx.shape, sparse=True))
+    grids[dim] = idx
+    if xp.__name__ == "numpy":
+        xp.add.at(out, tuple(grids), src[tuple(slice(0, n) for n in idx.shape)])
+    else:
+        import cupyx
+        cupyx.scatter_add(out, tuple(grids), src[tuple(slice(0, n) for n in idx.shape)])
+    return out
+
+
+class ScatterAdd(Function):
+    """out = x 的拷贝，再沿 dim 做 out[idx] += src（PyTorch 的 scatter_add）。"""
+
+    def forward(self, a, idx, src, dim):
+        self.idx, self.dim, self.src_shape = idx, dim, src.shape
+        return a + scatter_add_along(a.shape, dim, idx, src)
+
+    def backward(self, g):
+        """∂out/∂x = 1（原样传回）；∂out/∂src = g 沿 dim 在 idx 处取值（和 gather 相同）。"""
+        xp = array_module(g)
+        taken = _take(g[tuple(slice(0, n) if i != self.dim else slice(None)
+                              for i, n in enumerate(self.idx.shape))], self.dim, self.idx)
+        if taken.shape == self.src_shape:
+            return g, None, taken
+        gsrc = xp.zeros(self.src_shape, g.dtype)          # src 中没有被用到的部分：梯度为 0
+        gsrc[tuple(slice(0, n) for n in taken.shape)] = taken
+        return g, None, gsrc

@@ -54,7 +54,7 @@ class Adam(Optimizer):
         wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
         decoupled = group["decoupled_weight_decay"]
         for p, g in self._grads(group):
-            theta, xp = p.data, array_module(p.data)
+            theta, xp = p.array, array_module(p.array)
             state = self.state.get(p)
             if state is None:                   # buffers allocated once, like the parameter
                 state = self.state[p] = {"step": 0, "exp_avg": self._zeros_like(p),

@@ -89,7 +89,7 @@ class Optimizer:
             if not p.is_leaf:
                 raise ValueError(f"can't optimize a non-leaf Tensor (params[{i}] of shape {p.shape} "
                                  "was computed by an operation; use .detach() and requires_grad_())")
-            if p.data.dtype.kind != "f":
+            if p.array.dtype.kind != "f":
                 raise TypeError(f"optimizer can only optimize floating point Tensors, params[{i}] has "
                                 f"dtype {p.dtype}")
         if len({id(p) for p in params}) != len(params):
@@ -116,7 +116,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = Tensor._make(array_module(p.data).zeros_like(p.data), p.device, None, 0)
+                    p.grad = Tensor._make(array_module(p.array).zeros_like(p.array), p.device, None, 0)
 
     @no_grad()
     def step(self, closure=None):
@@ -139,13 +139,13 @@ class Optimizer:
         followed = self._followed
         for p in group["params"]:
             st = self.state.get(p)
-            if not st or followed.get(p) is p.data:
+            if not st or followed.get(p) is p.array:
                 continue
-            followed[p] = p.data
+            followed[p] = p.array
             for k, v in st.items():
-                if hasattr(v, "dtype") and getattr(v, "shape", None) == p.data.shape and \
-                        (v.dtype != p.data.dtype or device_of(v) != device_of(p.data)):
-                    st[k] = to_device(v, device_of(p.data)).astype(p.data.dtype, copy=False)
+                if hasattr(v, "dtype") and getattr(v, "shape", None) == p.array.shape and \
+                        (v.dtype != p.array.dtype or device_of(v) != device_of(p.array)):
+                    st[k] = to_device(v, device_of(p.array)).astype(p.array.dtype, copy=False)
 
     def _update(self, group):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
@@ -157,8 +157,8 @@ class Optimizer:
         for p in group["params"]:
             if p.grad is None:
                 continue
-            g = p.grad.data
-            if g.shape != p.data.shape or g.dtype != p.data.dtype:
+            g = p.grad.array
+            if g.shape != p.array.shape or g.dtype != p.array.dtype:
                 raise RuntimeError(f"optimizer: the gradient of a parameter of shape {p.shape} and dtype "
                                    f"{p.dtype} has shape {tuple(g.shape)} and dtype {g.dtype}")
             yield p, g
@@ -205,7 +205,7 @@ class Optimizer:
 
     @staticmethod
     def _zeros_like(p):
-        return array_module(p.data).zeros_like(p.data)
+        return array_module(p.array).zeros_like(p.array)
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self):
@@ -259,7 +259,7 @@ class Optimizer:
     @staticmethod
     def _cast_state(name, value, p):
         if isinstance(value, Tensor):
-            value = value.data
+            value = value.array
         if not hasattr(value, "dtype") or not hasattr(value, "shape"):
             return value                     # python numbers (e.g. "step")
         if not isinstance(value, np.ndarray) and device_of(value) != "cuda":
@@ -270,7 +270,7 @@ class Optimizer:
             raise ValueError(f"load_state_dict: state {name!r} has shape {tuple(value.shape)} but its "
                              f"parameter has shape {p.shape} (checkpoint of a different model?)")
         moved = to_device(value, p.device)           # a buffer like the parameter: its dtype, device
-        return moved.astype(p.data.dtype, copy=moved is value)
+        return moved.astype(p.array.dtype, copy=moved is value)
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]

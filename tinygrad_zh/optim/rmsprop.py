@@ -39,7 +39,7 @@ class RMSprop(Optimizer):
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         wd, mu, centered = group["weight_decay"], group["momentum"], group["centered"]
         for p, g in self._grads(group):
-            theta, xp = p.data, array_module(p.data)
+            theta, xp = p.array, array_module(p.array)
             state = self.state.get(p)
             if state is None:
                 state = self.state[p] = {"step": 0, "square_avg": self._zeros_like(p)}

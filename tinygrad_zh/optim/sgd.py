@@ -40,9 +40,9 @@ class SGD(Optimizer):
                 state = self.state.setdefault(p, {})
                 buf = state.get("momentum_buffer")
                 if buf is None:
-                    buf = state["momentum_buffer"] = array_module(p.data).empty_like(p.data)
+                    buf = state["momentum_buffer"] = array_module(p.array).empty_like(p.array)
                     first = True
-            for theta, g, buf in self._blocks(p.data, g, buf):      # 大参数分块（见 Optimizer._blocks）
+            for theta, g, buf in self._blocks(p.array, g, buf):      # 大参数分块（见 Optimizer._blocks）
                 xp = array_module(theta)
                 # d = ±g + λθ, built in scratch slot 0 (never write into g: it may be shared)
                 d = g

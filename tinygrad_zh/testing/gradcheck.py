@@ -46,9 +46,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, check=None, skip_kinks
             t = Tensor(t)
         floating = t.dtype.kind == "f" and (check is None or i in check)
         if floating:
-            t = Tensor(t.data.astype(np.float64), dtype="float64", device=t.device, requires_grad=True)
+            t = Tensor(t.array.astype(np.float64), dtype="float64", device=t.device, requires_grad=True)
         elif t.dtype.kind == "f":
-            t = Tensor(t.data.astype(np.float64), dtype="float64", device=t.device)
+            t = Tensor(t.array.astype(np.float64), dtype="float64", device=t.device)
         xs.append((t, floating))
     args = [t for t, _ in xs]
     if not any(floating for _, floating in xs):
@@ -58,7 +58,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, check=None, skip_kinks
         probe = probe[0]
     rng = np.random.default_rng(seed)
     v = None
-    if probe.data.size != 1 or probe.ndim != 0:
+    if probe.array.size != 1 or probe.ndim != 0:
         v = Tensor(rng.standard_normal(probe.shape), dtype="float64", device=probe.device)
     out = _scalar(fn, args, v)
     out.backward()
@@ -67,7 +67,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, check=None, skip_kinks
         if not floating:
             continue
         analytic = np.zeros(t.shape) if t.grad is None else np.asarray(t.grad.numpy(), np.float64)
-        data = t.data     # perturbed in place through multi-indices: works for any memory layout
+        data = t.array     # perturbed in place through multi-indices: works for any memory layout
         with no_grad():
             for idx in np.ndindex(*t.shape):
                 orig = data[idx].item()
