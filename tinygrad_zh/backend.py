@@ -48,16 +48,53 @@ def require_cuda():
     return cp
 
 
+class Device(str):
+    """``tg.device("cuda")``: a device name that is also a ``str`` ("cpu" or "cuda"), with PyTorch's
+    ``.type`` and ``.index``. ``Tensor.device`` is one of these, so ``x.device == "cpu"`` works too."""
+
+    def __new__(cls, type_or_name="cpu", index=None):
+        name = str(type_or_name).lower()
+        kind, _, idx = name.partition(":")
+        if kind not in DEVICES:
+            raise ValueError(f"unknown device {type_or_name!r}: expected 'cpu' or 'cuda' (or 'cuda:0')")
+        if idx:
+            if not idx.isdigit():
+                raise ValueError(f"device {type_or_name!r}: the index after ':' must be an integer")
+            if index is not None:
+                raise ValueError(f"device {type_or_name!r}: the index is given twice")
+            index = int(idx)
+        if index is not None and index != 0:
+            raise ValueError(f"device {kind}:{index}: tinygrad_zh uses one device of each type "
+                             f"(index 0); for several GPUs run one process per GPU (docs/distributed.md)")
+        d = super().__new__(cls, kind)
+        d.index = index
+        return d
+
+    @property
+    def type(self):
+        return str.__str__(self)
+
+    def __repr__(self):
+        return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
+
+    def __reduce__(self):
+        return (Device, (self.type, self.index))
+
+
+_CANON = {}
+
+
 def normalize_device(device):
-    """'cpu', 'cuda', 'cuda:0' -> 'cpu' / 'cuda'. Raises on anything else."""
+    """'cpu', 'cuda', 'cuda:0', tg.device(...) -> the canonical Device 'cpu' / 'cuda'. Raises on anything else."""
     if device is None:
-        return "cpu"
-    d = str(device).lower()
-    if d.startswith("cuda"):
-        return "cuda"
-    if d == "cpu":
-        return "cpu"
-    raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
+        device = "cpu"
+    d = _CANON.get(device) if isinstance(device, str) else None
+    if d is None:
+        kind = Device(device).type
+        d = _CANON.get(kind)
+        if d is None:
+            d = _CANON[kind] = Device(kind)
+    return d
 
 
 def get_xp(device):
