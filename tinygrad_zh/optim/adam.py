@@ -2,7 +2,7 @@
 import math
 
 from ..backend import array_module
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_hparam, check_torch_flags
 
 _cuda_adam = None       # tinygrad_zh.cuda's fused kernel, looked up once (False: not available)
 
@@ -19,8 +19,9 @@ def _fused_adam_kernel():
 
 
 class Adam(Optimizer):
-    """Adam ``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
-    maximize=False, decoupled_weight_decay=False)``.
+    """Adam ``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+    maximize=False, decoupled_weight_decay=False)``（PyTorch 的 ``foreach``/``fused``/``capturable``
+    也接受并忽略，见 ``check_torch_flags``）.
 
     公式（第 t 步，g 为梯度，λ=weight_decay）::
 
@@ -35,19 +36,21 @@ class Adam(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 amsgrad=False, maximize=False, decoupled_weight_decay=False):
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False, differentiable=False,
+                 fused=None, decoupled_weight_decay=False):
         name = type(self).__name__
-        if not lr >= 0.0:
-            raise ValueError(f"{name}: invalid learning rate {lr} (expected lr >= 0)")
-        if not eps >= 0.0:
-            raise ValueError(f"{name}: invalid eps {eps} (expected eps >= 0)")
-        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
-            raise ValueError(f"{name}: invalid betas {betas} (expected two values in [0, 1))")
-        if not weight_decay >= 0.0:
-            raise ValueError(f"{name}: invalid weight_decay {weight_decay} (expected >= 0)")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize,
-                                      decoupled_weight_decay=decoupled_weight_decay))
+        check_torch_flags(name, foreach=foreach, fused=fused, capturable=capturable,
+                          differentiable=differentiable)
+        lr = check_hparam(name, "lr", lr, label="learning rate")
+        eps = check_hparam(name, "eps", eps)
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise ValueError(f"{name}: invalid betas {betas!r} (expected two values in [0, 1))")
+        betas = tuple(check_hparam(name, f"betas[{i}]", b, high=1.0, high_open=True, label="betas value")
+                      for i, b in enumerate(betas))
+        weight_decay = check_hparam(name, "weight_decay", weight_decay)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=bool(amsgrad), maximize=bool(maximize),
+                                      decoupled_weight_decay=bool(decoupled_weight_decay)))
 
     def _update(self, group):
         lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
@@ -103,13 +106,16 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """AdamW ``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)``.
+    """AdamW ``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+    maximize=False)``.
 
     公式：先 θ ← θ·(1 - lr·λ)，再做不含 λ 的 Adam 更新。
     一句话：把权重衰减从梯度里"解耦"出来，衰减强度不再被 Adam 的 1/√v 缩放扭曲。
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, maximize=False):
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False, differentiable=False,
+                 fused=None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)
+                         amsgrad=amsgrad, foreach=foreach, maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused, decoupled_weight_decay=True)

@@ -18,6 +18,7 @@ counted across all groups in order), so a checkpoint does not depend on object i
 Subclasses implement ``_update(group)`` (one update of every parameter of a group that has a
 gradient); ``step()`` calls it under ``no_grad``.
 """
+import numbers
 from collections import defaultdict
 
 import numpy as np
@@ -35,6 +36,47 @@ class _Required:
 
 
 required = _Required()
+
+
+def check_hparam(opt, name, value, low=0.0, high=None, high_open=False, label=None):
+    """检查一个超参数：必须是实数（或只有一个元素的 Tensor），且在 [low, high]（或 [low, high)）里。
+
+    Returns the value as a Python float.  ``opt`` (the optimizer's name) and ``label`` (e.g.
+    "learning rate") go into the messages, so a bad value says which argument, what came and what
+    was expected::
+
+        TypeError:  Adagrad: lr must be a real number, got str ('0.1')
+        ValueError: Adagrad: invalid learning rate -1.0 (expected lr >= 0)
+    """
+    if isinstance(value, Tensor):
+        if value.array.size != 1:
+            raise ValueError(f"{opt}: a Tensor {name} must have exactly one element, got shape {value.shape}")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{opt}: {name} must be a real number, got {type(value).__name__} ({value!r})")
+    value = float(value)
+    label = label or name
+    if high is None:
+        ok, want = value >= low, f"{name} >= {low:g}"
+    elif high_open:
+        ok, want = low <= value < high, f"{low:g} <= {name} < {high:g}"
+    else:
+        ok, want = low <= value <= high, f"{low:g} <= {name} <= {high:g}"
+    if not ok:                                   # also catches NaN
+        raise ValueError(f"{opt}: invalid {label} {value} (expected {want})")
+    return value
+
+
+def check_torch_flags(opt, foreach=None, fused=None, capturable=False, differentiable=False):
+    """PyTorch 的实现选项 ``foreach`` / ``fused`` / ``capturable`` 只决定 PyTorch 用哪种 kernel 算同一个
+    公式，这里接受并忽略（我们的每个优化器只有一种实现，结果相同）。``differentiable=True``（对更新
+    本身求导）不支持：参数在 no_grad 下原地更新。"""
+    for name, v in (("foreach", foreach), ("fused", fused)):
+        if v is not None and not isinstance(v, bool):
+            raise TypeError(f"{opt}: {name} must be None, True or False, got {v!r}")
+    if differentiable:
+        raise ValueError(f"{opt}: differentiable=True is not supported: tinygrad_zh optimizers update the "
+                         "parameters in place under no_grad, so the update itself has no gradient")
 
 
 class Optimizer:

@@ -1,11 +1,11 @@
 """RMSprop：用梯度平方的滑动平均给每个参数单独缩放步长。"""
 from ..backend import array_module
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_hparam, check_torch_flags
 
 
 class RMSprop(Optimizer):
     """RMSprop ``RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-    centered=False, maximize=False)``.
+    centered=False, maximize=False)``（位置参数顺序与 PyTorch 相同；``foreach``/``capturable`` 接受并忽略）.
 
     公式（g 为梯度，λ=weight_decay，μ=momentum）::
 
@@ -21,19 +21,15 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                 centered=False, maximize=False):
-        if not lr >= 0.0:
-            raise ValueError(f"RMSprop: invalid learning rate {lr} (expected lr >= 0)")
-        if not eps >= 0.0:
-            raise ValueError(f"RMSprop: invalid eps {eps} (expected eps >= 0)")
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"RMSprop: invalid alpha {alpha} (expected 0 <= alpha <= 1)")
-        if not momentum >= 0.0:
-            raise ValueError(f"RMSprop: invalid momentum {momentum} (expected >= 0)")
-        if not weight_decay >= 0.0:
-            raise ValueError(f"RMSprop: invalid weight_decay {weight_decay} (expected >= 0)")
+                 centered=False, capturable=False, foreach=None, maximize=False, differentiable=False):
+        check_torch_flags("RMSprop", foreach=foreach, capturable=capturable, differentiable=differentiable)
+        lr = check_hparam("RMSprop", "lr", lr, label="learning rate")
+        eps = check_hparam("RMSprop", "eps", eps)
+        alpha = check_hparam("RMSprop", "alpha", alpha, high=1.0)
+        momentum = check_hparam("RMSprop", "momentum", momentum)
+        weight_decay = check_hparam("RMSprop", "weight_decay", weight_decay)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+                                      momentum=momentum, centered=bool(centered), maximize=bool(maximize)))
 
     def _update(self, group):
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]

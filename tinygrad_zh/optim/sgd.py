@@ -1,10 +1,11 @@
 """SGD：随机梯度下降（可选动量、Nesterov、权重衰减）。"""
 from ..backend import array_module
-from .optimizer import Optimizer, required
+from .optimizer import Optimizer, check_hparam, check_torch_flags, required
 
 
 class SGD(Optimizer):
-    """随机梯度下降 ``SGD(params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False)``.
+    """随机梯度下降 ``SGD(params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+    maximize=False)``（PyTorch 的 ``foreach``/``fused`` 也接受，见 ``check_torch_flags``）.
 
     公式（第 t 步，g 为梯度，λ=weight_decay，μ=momentum，τ=dampening）::
 
@@ -19,17 +20,18 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=required, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                 nesterov=False, maximize=False):
-        if lr is not required and lr < 0.0:
-            raise ValueError(f"SGD: invalid learning rate {lr} (expected lr >= 0)")
-        if momentum < 0.0:
-            raise ValueError(f"SGD: invalid momentum {momentum} (expected >= 0)")
-        if weight_decay < 0.0:
-            raise ValueError(f"SGD: invalid weight_decay {weight_decay} (expected >= 0)")
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False, fused=None):
+        check_torch_flags("SGD", foreach=foreach, fused=fused, differentiable=differentiable)
+        if lr is not required:
+            lr = check_hparam("SGD", "lr", lr, label="learning rate")
+        momentum = check_hparam("SGD", "momentum", momentum)
+        dampening = check_hparam("SGD", "dampening", dampening, low=-float("inf"))   # any number, as in PyTorch
+        weight_decay = check_hparam("SGD", "weight_decay", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: nesterov momentum requires a momentum > 0 and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+                                      weight_decay=weight_decay, nesterov=bool(nesterov),
+                                      maximize=bool(maximize)))
 
     def _update(self, group):
         lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
