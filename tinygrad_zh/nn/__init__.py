@@ -18,4 +18,4 @@ from .dropout import Dropout
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .conv import AvgPool2d, Conv2d, MaxPool2d
-from .rnn import GRU, GRUCell, LSTM, LSTMCell
+from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell

@@ -1,21 +1,27 @@
-"""循环网络：LSTMCell、LSTM、GRUCell、GRU（参数名、形状、初始化、输入输出与 torch.nn 相同）。
+"""循环网络：RNNCell、RNN、LSTMCell、LSTM、GRUCell、GRU（参数名、形状、初始化、输入输出与 torch.nn 相同）。
 
-整层 LSTM/GRU 的每一层是 **一个** 计算图节点（``ops/lstm.py`` 的 ``LSTMLayerFn``、
-``ops/gru.py`` 的 ``GRULayerFn``）：一次前向扫过整条序列，一次反向做完整的 BPTT。
+整层 RNN/LSTM/GRU 的每一层是 **一个** 计算图节点（``ops/rnn.py`` 的 ``RNNLayerFn``、
+``ops/lstm.py`` 的 ``LSTMLayerFn``、``ops/gru.py`` 的 ``GRULayerFn``）：一次前向扫过整条序列，
+一次反向做完整的 BPTT。
 ``LSTMCell`` 是单步版本（两次融合的 Linear + 融合的门运算 ``LSTMCellFn``），适合自己写循环。
 
 形状（与 PyTorch 一致）::
 
-    LSTM input:  (T, B, D)，batch_first=True 时 (B, T, D)；也可以不带批维 (T, D)
-    h0, c0:      (num_layers·num_directions, B, H)
+    input:       (T, B, D)，batch_first=True 时 (B, T, D)；也可以不带批维 (T, D)
+    h0 (, c0):   (num_layers·num_directions, B, H)
     output:      (T, B, num_directions·H)（batch_first 时 (B, T, ·)）
-    h_n, c_n:    (num_layers·num_directions, B, H)
+    h_n (, c_n): (num_layers·num_directions, B, H)
+
+Truncated BPTT as in PyTorch: ``state.detach_()`` (RNN/GRU) or ``for s in state: s.detach_()``
+(LSTM) cuts the returned states off the graph of the previous batch.
 """
 import math
 import numbers
+import warnings
 
 from ..ops.gru import GRULayerFn
 from ..ops.lstm import LSTMLayerFn, lstm_cell
+from ..ops.rnn import NONLINEARITIES, RNNLayerFn
 from ..tensor import Tensor, cat, stack
 from . import functional as F
 from . import init
@@ -33,7 +39,7 @@ def _check_sizes(name, input_size, hidden_size):
 
 
 class _RNNBase(Module):
-    """Shared parameters and the layer loop of LSTM and GRU (``gates`` = 4 or 3 blocks of H rows)."""
+    """Shared parameters and the layer loop of RNN, LSTM and GRU (``gates`` = 1, 4 or 3 blocks of H rows)."""
     gates = 4
     layer_fn = None
 
@@ -49,18 +55,39 @@ class _RNNBase(Module):
         self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
         self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
         self.bidirectional = bool(bidirectional)
+        if self.dropout > 0 and self.num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+                          f"expects num_layers greater than 1, but got dropout={dropout} and "
+                          f"num_layers={num_layers}",
+                          stacklevel=2 if type(self).__init__ is _RNNBase.__init__ else 3)
         dirs = 2 if bidirectional else 1
         G, H = self.gates * hidden_size, hidden_size
+        self._all_weights = []                    # 与 PyTorch 相同：每层每个方向的参数名
         for layer in range(num_layers):
             in_size = input_size if layer == 0 else H * dirs
             for suffix in ("", "_reverse")[:dirs]:
                 s = f"_l{layer}{suffix}"
-                setattr(self, "weight_ih" + s, init.empty_parameter((G, in_size), dtype, device))
-                setattr(self, "weight_hh" + s, init.empty_parameter((G, H), dtype, device))
+                names = ["weight_ih" + s, "weight_hh" + s] + (["bias_ih" + s, "bias_hh" + s] if bias else [])
+                setattr(self, names[0], init.empty_parameter((G, in_size), dtype, device))
+                setattr(self, names[1], init.empty_parameter((G, H), dtype, device))
                 if bias:
-                    setattr(self, "bias_ih" + s, init.empty_parameter((G,), dtype, device))
-                    setattr(self, "bias_hh" + s, init.empty_parameter((G,), dtype, device))
+                    setattr(self, names[2], init.empty_parameter((G,), dtype, device))
+                    setattr(self, names[3], init.empty_parameter((G,), dtype, device))
+                self._all_weights.append(names)
+        self._flat_weights_names = [n for names in self._all_weights for n in names]
         self.reset_parameters()
+
+    @property
+    def all_weights(self):
+        """[[weight_ih, weight_hh, bias_ih, bias_hh] per layer and direction] (the Parameters)."""
+        return [[getattr(self, n) for n in names] for names in self._all_weights]
+
+    @property
+    def _flat_weights(self):
+        return [getattr(self, n) for n in self._flat_weights_names]
+
+    def _layer_kwargs(self):
+        return {}
 
     def reset_parameters(self):
         """Every weight and bias ~ U(−1/√H, 1/√H) (PyTorch's default for recurrent layers)."""
@@ -124,7 +151,8 @@ class _RNNBase(Module):
                 idx = layer * dirs + d
                 init_states = [_zeros((B, H), x) if st is None else st[idx] for st in states]
                 res = self.layer_fn.apply(x, *self._layer_params(layer, d), *init_states,
-                                          batch_first=self.batch_first, reverse=bool(d))
+                                          batch_first=self.batch_first, reverse=bool(d),
+                                          **self._layer_kwargs())
                 outs.append(res[0])
                 for f, r in zip(finals, res[1:]):
                     f.append(r)
@@ -150,6 +178,33 @@ class _RNNBase(Module):
         if self.bidirectional:
             s += ", bidirectional=True"
         return s
+
+
+class RNN(_RNNBase):
+    """多层 Elman RNN：``RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
+    batch_first=False, dropout=0.0, bidirectional=False)``（位置参数的顺序与 PyTorch 相同）。
+
+    hₜ = φ(xₜ Wᵢₕᵀ + bᵢₕ + h₍ₜ₋₁₎ Wₕₕᵀ + bₕₕ)，φ = tanh 或 relu。``output, h_n = rnn(input, h0)``；
+    省略 h0 时为 0。Parameters ``weight_ih_l{k}`` (H, in), ``weight_hh_l{k}`` (H, H),
+    ``bias_ih_l{k}``, ``bias_hh_l{k}`` (H,), all ~ U(−1/√H, 1/√H); ``_reverse`` for the backward
+    direction. ``dropout`` acts on the outputs of every layer except the last, in training mode."""
+    gates = 1
+    layer_fn = RNNLayerFn
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; select from 'tanh' or 'relu'")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         device, dtype)
+
+    def _layer_kwargs(self):
+        return {"nonlinearity": self.nonlinearity}
+
+    def forward(self, input, hx=None):
+        out, (h_n,) = self._run(input, [hx])
+        return out, h_n
 
 
 class LSTM(_RNNBase):
@@ -243,6 +298,32 @@ class LSTMCell(_CellBase):
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
+class RNNCell(_CellBase):
+    """一步 Elman RNN：``h' = φ(x Wᵢₕᵀ + bᵢₕ + h Wₕₕᵀ + bₕₕ)``，φ = tanh 或 relu；省略 h 时为 0。
+
+    ``RNNCell(input_size, hidden_size, bias=True, nonlinearity='tanh')``; weight_ih (H, in),
+    weight_hh (H, H), biases (H,), all ~ U(−1/√H, 1/√H) as in PyTorch."""
+    gates = 1
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; select from 'tanh' or 'relu'")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+
+    def forward(self, input, hx=None):
+        x, batched = self._input(input)
+        B = x.shape[0]
+        h = _zeros((B, self.hidden_size), x) if hx is None else self._state(hx, B, batched)
+        params = [self.weight_ih, self.weight_hh] + ([self.bias_ih, self.bias_hh] if self.bias else [])
+        _, h_new = RNNLayerFn.apply(x.unsqueeze(0), *params, h, nonlinearity=self.nonlinearity)   # 长度为 1 的序列
+        return h_new if batched else h_new.squeeze(0)
+
+    def extra_repr(self):
+        s = super().extra_repr()
+        return s + ("" if self.nonlinearity == "tanh" else f", nonlinearity={self.nonlinearity}")
+
+
 class GRUCell(_CellBase):
     """一步 GRU：``h' = cell(x, h)``（与 PyTorch 的 GRUCell 相同）；省略 h 时为 0。"""
     gates = 3
@@ -256,4 +337,4 @@ class GRUCell(_CellBase):
         return h_new if batched else h_new.squeeze(0)
 
 
-__all__ = ["LSTM", "LSTMCell", "GRU", "GRUCell"]
+__all__ = ["RNN", "RNNCell", "LSTM", "LSTMCell", "GRU", "GRUCell"]
