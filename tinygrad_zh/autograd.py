@@ -14,6 +14,9 @@ The whole chain rule of tinygrad_zh lives in this file (no op definitions, no de
 import functools
 import inspect
 
+from .backend import writeable
+from . import function as _pytorch_form    # ctx.save_for_backward & co. (imports nothing back)
+
 
 _grad_enabled = True
 _tracer = None          # set by tinygrad_zh.viz.trace(): called for every backward step
@@ -57,7 +60,7 @@ class enable_grad(_GradMode):
     mode = True
 
 
-class Function:
+class Function(_pytorch_form.FunctionCtx):
     """计算图中的一个节点（一次运算）。
 
     Subclasses implement ``forward(*arrays, **kwargs) -> array`` (or a tuple of arrays for several
@@ -77,6 +80,7 @@ class Function:
     n_outputs = 1            # Functions with several outputs set this (e.g. the LSTM cell: h, c)
     differentiable = True    # False for argmax, comparisons, ...: never recorded
     may_overwrite_saved = False   # set per node by backward() when the graph is not retained
+    _ctx_style = False            # True for PyTorch-form subclasses (static forward(ctx, ...))
 
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -122,8 +126,12 @@ class Function:
 
 
 def _apply_ctx_style(cls, inputs, kwargs):
-    from .function import apply_ctx_style      # PyTorch-form Functions live in function.py
-    return apply_ctx_style(cls, inputs, kwargs)
+    return _pytorch_form.apply_ctx_style(_engine(), cls, inputs, kwargs)
+
+
+def _engine():
+    import sys
+    return sys.modules[__name__]
 
 
 # ---------------------------------------------------------------- 原地修改的安全检查 (version counters)
@@ -227,7 +235,7 @@ def _accumulate_leaf(t, g, owned):
         t.grad = _Tensor._make(t.grad.array + g, t.device, None, 0)
         return
     base = _base(g)
-    if g.shape != data.shape or not g.flags.writeable or id(base) in owned:
+    if g.shape != data.shape or not writeable(g) or id(base) in owned:
         g = g.copy() if g.shape == data.shape else t._xp.broadcast_to(g, data.shape).copy()
     else:
         owned.add(id(base))
@@ -277,7 +285,7 @@ def backward(root, gradient=None, retain_graph=False, capture=None):
         if not retain_graph:
             fn.may_overwrite_saved = True       # its saved arrays are freed right after this call
         if fn._ctx_style:
-            gin = fn._run_backward(gouts)
+            gin = _pytorch_form.run_backward(_engine(), fn, gouts)
         elif fn.n_outputs == 1:
             gin = fn.backward(gouts[0])
         else:
@@ -290,7 +298,8 @@ def backward(root, gradient=None, retain_graph=False, capture=None):
                                "that needs none)")
         if _tracer is not None:
             _tracer(fn, gouts, gin)
-        for i, (p, g, need) in enumerate(zip(fn.parents, gin, fn.needs_input_grad)):
+        needs = fn.needs_input_grad_tensors if fn._ctx_style else fn.needs_input_grad
+        for i, (p, g, need) in enumerate(zip(fn.parents, gin, needs)):
             if not need or g is None:
                 continue
             if g.shape != p.array.shape:
@@ -320,3 +329,39 @@ def backward(root, gradient=None, retain_graph=False, capture=None):
         gouts = gin = p = g = None  # let this node's arrays go now, not after the next node's backward
     for cb in after:                # every leaf gradient is final now (e.g. DDP averages them here)
         cb()
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
+         materialize_grads=False):
+    """``tg.autograd.grad(y, [x1, x2])``：返回 ∂y/∂xᵢ（一个元组），不改动任何张量的 ``.grad``。"""
+    if create_graph:
+        raise NotImplementedError("autograd.grad(create_graph=True): higher-order gradients are not "
+                                  "supported by tinygrad_zh (our backward works on arrays, not Tensors)")
+    single_out = hasattr(outputs, "_ctx")
+    outputs = [outputs] if single_out else list(outputs)
+    single_in = hasattr(inputs, "_ctx")
+    inputs = [inputs] if single_in else list(inputs)
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"autograd.grad: input {i} (shape {x.shape}) does not require grad")
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif hasattr(grad_outputs, "_ctx"):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"autograd.grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    capture = {id(x): None for x in inputs}
+    keep = bool(retain_graph) or len(outputs) > 1
+    for k, (y, gy) in enumerate(zip(outputs, grad_outputs)):
+        backward(y, gy, retain_graph=keep if k < len(outputs) - 1 else bool(retain_graph), capture=capture)
+    result = []
+    for i, x in enumerate(inputs):
+        g = capture[id(x)]
+        if g is None:
+            if materialize_grads:
+                g = x._xp.zeros(x.shape, x.dtype)
+            elif not allow_unused:
+                raise RuntimeError(f"autograd.grad: input {i} (shape {x.shape}) was not used in the graph "
+                                   "of the outputs; pass allow_unused=True if this is expected")
+        result.append(None if g is None else _Tensor._make(g.astype(x.dtype, copy=False), x.device, None, 0))
+    return tuple(result)

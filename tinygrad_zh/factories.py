@@ -5,17 +5,32 @@ Floating factories default to float32; random ones use the library generator (``
 import numpy as np
 
 from . import backend
-from .random import generator
+from .random import rng_of
 from .tensor import Tensor
 
 
-def _shape(size):
+def _shape(size, kw=None, op="factory"):
+    """zeros(2, 3), zeros((2, 3)), zeros([2, 3]) and zeros(size=(2, 3)) are all the same."""
+    if kw is not None:
+        if size:
+            raise TypeError(f"{op}: got the size both as positional arguments {size} and as size={kw}")
+        size = (kw,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(int(s) for s in size)
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if hasattr(s, "__index__") and not isinstance(s, bool):
+            out.append(int(s.__index__()))
+        else:
+            raise TypeError(f"{op}: size must be ints, got {type(s).__name__} {s!r}")
+    if any(n < 0 for n in out):
+        raise RuntimeError(f"{op}: trying to create a tensor with negative dimension: {tuple(out)}")
+    return tuple(out)
 
 
-def _new(arr, dtype, device, requires_grad):
+def _new(arr, dtype, device, requires_grad, extra=None, op=None):
+    if extra:
+        raise TypeError(f"{op}() got an unexpected keyword argument {next(iter(extra))!r}")
     dtype = backend.normalize_dtype(dtype)
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
@@ -27,14 +42,16 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _new(np.zeros(_shape(size), backend.normalize_dtype(dtype) or backend.DEFAULT_FLOAT),
-                dtype, device, requires_grad)
+def zeros(*size, dtype=None, device=None, requires_grad=False, **kw):
+    return _new(np.zeros(_shape(size, kw.pop("size", None), "zeros"),
+                         backend.normalize_dtype(dtype) or backend.DEFAULT_FLOAT),
+                dtype, device, requires_grad, kw, "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _new(np.ones(_shape(size), backend.normalize_dtype(dtype) or backend.DEFAULT_FLOAT),
-                dtype, device, requires_grad)
+def ones(*size, dtype=None, device=None, requires_grad=False, **kw):
+    return _new(np.ones(_shape(size, kw.pop("size", None), "ones"),
+                        backend.normalize_dtype(dtype) or backend.DEFAULT_FLOAT),
+                dtype, device, requires_grad, kw, "ones")
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -75,24 +92,40 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _new(np.eye(n, m), dtype or backend.DEFAULT_FLOAT, device, requires_grad)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False):
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw):
     """均匀分布 U[0, 1)."""
     dt = backend.normalize_dtype(dtype) or backend.DEFAULT_FLOAT
-    return _new(generator().random(_shape(size), dtype=np.float64).astype(dt), dt, device, requires_grad)
+    shape = _shape(size, kw.pop("size", None), "rand")
+    return _new(rng_of(generator).random(shape, dtype=np.float64).astype(dt), dt, device, requires_grad,
+                kw, "rand")
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **kw):
     """标准正态分布 N(0, 1)."""
     dt = backend.normalize_dtype(dtype) or backend.DEFAULT_FLOAT
-    return _new(generator().standard_normal(_shape(size)).astype(dt), dt, device, requires_grad)
+    shape = _shape(size, kw.pop("size", None), "randn")
+    return _new(rng_of(generator).standard_normal(shape).astype(dt), dt, device, requires_grad, kw, "randn")
 
 
-def randint(low, high=None, size=(1,), dtype=None, device=None):
-    """[low, high) 上的均匀整数（默认 int64）。"""
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """[low, high) 上的均匀整数（默认 int64）：randint(10, (3,)) 或 randint(0, 10, (3,))。"""
+    if size is None and isinstance(high, (tuple, list)):     # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
-    return _new(generator().integers(low, high, size=tuple(size)), dtype or "int64", device, False)
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    return _new(rng_of(generator).integers(low, high, size=_shape((size,), None, "randint")),
+                dtype or "int64", device, requires_grad)
 
 
-def randperm(n, device=None):
-    return _new(generator().permutation(n), "int64", device, False)
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    return _new(rng_of(generator).permutation(n), dtype or "int64", device, requires_grad)
+
+
+def rand_like(t, dtype=None, device=None, requires_grad=False):
+    return rand(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False):
+    return randn(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)

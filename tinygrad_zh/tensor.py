@@ -48,6 +48,17 @@ def _norm_axes(dim, ndim):
     return tuple(sorted(set(out)))
 
 
+def _alias(op, dim, axis, keepdim=False, keepdims=None):
+    """PyTorch's ``dim``/``keepdim`` and NumPy's ``axis``/``keepdims`` spellings are both accepted."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}; pass one of them")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, bool(keepdim)
+
+
 def _dim1(dim, ndim, op):
     if not -max(ndim, 1) <= dim < max(ndim, 1):     # a 0-d tensor accepts dim 0 and -1 (PyTorch)
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
@@ -130,6 +141,26 @@ class Tensor:
 
     def numel(self):
         return int(self.array.size)
+
+    nelement = numel
+
+    def dim(self):
+        return self.array.ndim
+
+    def element_size(self):
+        return self.array.itemsize
+
+    @property
+    def is_cuda(self):
+        return self.device == "cuda"
+
+    @property
+    def itemsize(self):
+        return self.array.itemsize
+
+    @property
+    def nbytes(self):
+        return self.array.nbytes
 
     @property
     def is_leaf(self):
@@ -235,8 +266,44 @@ class Tensor:
     def bool(self):
         return self.to(backend.bool_)
 
-    def type(self, dtype):
+    def type(self, dtype=None):
+        """type() -> 类型名（如 'torch.FloatTensor'）；type(dtype) -> 转换。"""
+        if dtype is None:
+            names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                     "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                     "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+            return ("torch.cuda." if self.device == "cuda" else "torch.") + names.get(str(self.dtype),
+                                                                                   str(self.dtype))
         return self.to(dtype)
+
+    def half(self):
+        return self.to(backend.float16)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        return Tensor(self._xp.zeros(size, normalize_dtype(dtype) or self.dtype), device=device or self.device,
+                      requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        return Tensor(self._xp.ones(size, normalize_dtype(dtype) or self.dtype), device=device or self.device,
+                      requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return Tensor(self._xp.full(tuple(size), fill_value, normalize_dtype(dtype) or self.dtype),
+                      device=device or self.device, requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return Tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def __format__(self, spec):
+        """f"{t:.4f}"：0 维张量按 Python 数字格式化（与 PyTorch 相同）；其他张量只接受空格式。"""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string {spec!r} for a tensor of shape {self.shape}: "
+                            "only 0-d tensors take a number format (use t.item() or t.tolist())")
+        return repr(self)
 
     def __len__(self):
         if self.ndim == 0:
@@ -465,6 +532,14 @@ class Tensor:
 
     # ------------------------------------------------------------------ elementwise
     def exp(self): return E.Exp.apply(self)
+    def sin(self): return E.Sin.apply(self._floating("sin"))
+    def cos(self): return E.Cos.apply(self._floating("cos"))
+    def square(self): return self * self
+    def rsqrt(self): return self.sqrt().reciprocal()
+    def reciprocal(self): return 1.0 / self
+
+    def _floating(self, op):
+        return self if self.dtype.kind == "f" else self.to(backend.DEFAULT_FLOAT)
     def log(self): return E.Log.apply(self)
     def sqrt(self): return E.Sqrt.apply(self)
     def abs(self): return E.Abs.apply(self)
@@ -491,13 +566,20 @@ class Tensor:
         return where(condition, self, other)
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False):
-        return R.Sum.apply(self, axes=_norm_axes(dim, self.ndim), keepdim=keepdim)
+    def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        dim, keepdim = _alias("sum", dim, axis, keepdim, keepdims)
+        x = self if dtype is None else self.to(dtype)
+        if dtype is None and x.dtype.kind in "bu" or x.dtype in (np.int8, np.int16, np.int32):
+            x = x.to(backend.int64)                 # PyTorch: sums of bool/int tensors are int64
+        return R.Sum.apply(x, axes=_norm_axes(dim, x.ndim), keepdim=keepdim)
 
-    def mean(self, dim=None, keepdim=False):
-        if self.dtype.kind != "f":
-            raise TypeError(f"mean: expected a floating point tensor, got dtype {self.dtype}")
-        return R.Mean.apply(self, axes=_norm_axes(dim, self.ndim), keepdim=keepdim)
+    def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        dim, keepdim = _alias("mean", dim, axis, keepdim, keepdims)
+        x = self if dtype is None else self.to(dtype)
+        if x.dtype.kind != "f":
+            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                               f"floating point or complex dtype. Got: {x.dtype}")
+        return R.Mean.apply(x, axes=_norm_axes(dim, x.ndim), keepdim=keepdim)
 
     def _maxmin(self, dim, keepdim, mode):
         if dim is None:
@@ -514,42 +596,94 @@ class Tensor:
         indices = R.ArgMax.apply(self, dim=d, keepdim=keepdim, mode=mode)
         return values, indices
 
-    def max(self, dim=None, keepdim=False):
-        """max() -> 全局最大值；max(dim) -> (values, indices)，与 PyTorch 相同。"""
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """max() -> 全局最大值；max(dim) -> (values, indices)；max(other) -> 逐元素最大，与 PyTorch 相同。"""
+        dim, keepdim = _alias("max", dim, axis, keepdim, keepdims)
         return self._maxmin(dim, keepdim, "max")
 
-    def min(self, dim=None, keepdim=False):
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias("min", dim, axis, keepdim, keepdims)
         return self._maxmin(dim, keepdim, "min")
 
-    def amax(self, dim=None, keepdim=False):
+    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias("amax", dim, axis, keepdim, keepdims)
         return R.Max.apply(self, axes=_norm_axes(dim, self.ndim), keepdim=keepdim, mode="max")
 
-    def amin(self, dim=None, keepdim=False):
+    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias("amin", dim, axis, keepdim, keepdims)
         return R.Max.apply(self, axes=_norm_axes(dim, self.ndim), keepdim=keepdim, mode="min")
 
-    def argmax(self, dim=None, keepdim=False):
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias("argmax", dim, axis, keepdim, keepdims)
         return R.ArgMax.apply(self, dim=None if dim is None else _dim1(dim, self.ndim, "argmax"),
                               keepdim=keepdim, mode="max")
 
-    def argmin(self, dim=None, keepdim=False):
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias("argmin", dim, axis, keepdim, keepdims)
         return R.ArgMax.apply(self, dim=None if dim is None else _dim1(dim, self.ndim, "argmin"),
                               keepdim=keepdim, mode="min")
 
-    def logsumexp(self, dim, keepdim=False):
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = _alias("logsumexp", dim, axis, keepdim, keepdims)   # dim=None: every dim
         return R.LogSumExp.apply(self, axes=_norm_axes(dim, self.ndim), keepdim=keepdim)
 
-    def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
-        c = (1 if unbiased else 0) if correction is None else correction
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        """方差；correction=1（默认，无偏）除以 N-1，correction=0 除以 N。"""
+        dim, keepdim = _alias("var", dim, axis, keepdim, keepdims)
+        if isinstance(dim, bool):              # PyTorch's old form var(unbiased)
+            dim, unbiased = None, dim
+        if unbiased is not None and correction is not None:
+            raise TypeError("var: pass either unbiased or correction, not both")
+        c = (1 if unbiased is None or unbiased else 0) if correction is None else correction
         return R.Var.apply(self, axes=_norm_axes(dim, self.ndim), correction=c, keepdim=keepdim)
 
-    def std(self, dim=None, unbiased=True, keepdim=False):
-        return self.var(dim, unbiased, keepdim).sqrt()
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
 
-    def softmax(self, dim):
-        return SM.Softmax.apply(self, dim=_dim1(dim, self.ndim, "softmax"))
+    def softmax(self, dim=None, dtype=None, *, axis=None):
+        dim, _ = _alias("softmax", dim, axis)
+        x = self if dtype is None else self.to(dtype)
+        if dim is None:
+            raise TypeError("softmax() missing required argument 'dim'")
+        return SM.Softmax.apply(x, dim=_dim1(dim, x.ndim, "softmax"))
 
-    def log_softmax(self, dim):
-        return SM.LogSoftmax.apply(self, dim=_dim1(dim, self.ndim, "log_softmax"))
+    def log_softmax(self, dim=None, dtype=None, *, axis=None):
+        dim, _ = _alias("log_softmax", dim, axis)
+        x = self if dtype is None else self.to(dtype)
+        if dim is None:
+            raise TypeError("log_softmax() missing required argument 'dim'")
+        return SM.LogSoftmax.apply(x, dim=_dim1(dim, x.ndim, "log_softmax"))
+
+    def prod(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        """连乘，写成 exp(Σ log|x|) 加上符号会在 0 处出错，所以这里逐个相乘（组合已有运算，梯度自动得到）。"""
+        dim, keepdim = _alias("prod", dim, axis, keepdim, keepdims)
+        x = self if dtype is None else self.to(dtype)
+        if dim is None:
+            x = x.reshape(-1)
+            dim = 0
+        d = _dim1(dim, x.ndim, "prod")
+        out = None
+        for piece in x.split(1, d):
+            out = piece if out is None else out * piece
+        if out is None:
+            out = x.sum(d, keepdim=True) * 0 + 1
+        return out if keepdim else out.squeeze(d)
+
+    def cumsum(self, dim, dtype=None):
+        x = self if dtype is None else self.to(dtype)
+        d = _dim1(dim, x.ndim, "cumsum")
+        n = x.shape[d] if x.ndim else 1
+        tri = Tensor._make(self._xp.triu(self._xp.ones((n, n), x.dtype)), self.device, None, 0)
+        moved = x.transpose(d, -1) if x.ndim else x.reshape(1)
+        return (moved @ tri).transpose(d, -1) if x.ndim else (moved @ tri).reshape(())
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        """向量 2-范数 √(Σx²)（p=2 或 'fro'）或 1-范数 Σ|x|。"""
+        if p in ("fro", 2, 2.0):
+            return (self * self).sum(dim, keepdim=keepdim).sqrt()
+        if p in (1, 1.0):
+            return self.abs().sum(dim, keepdim=keepdim)
+        raise NotImplementedError(f"norm: p={p!r} is not supported (use 1, 2 or 'fro')")
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
@@ -660,6 +794,118 @@ class Tensor:
 
     def contiguous(self):
         return self
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def repeat(self, *sizes):
+        """沿各维重复（像 np.tile）：写成 expand + reshape，梯度由它们自动求和回去。"""
+        sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        if len(sizes) < self.ndim:
+            raise RuntimeError(f"repeat: number of repeat dims {len(sizes)} can not be smaller than the "
+                               f"number of dimensions of the tensor {self.ndim}")
+        x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
+        inter, full = [], []
+        for r, n in zip(sizes, x.shape):
+            inter += [1, n]
+            full += [r, n]
+        return x.reshape(tuple(inter)).expand(tuple(full)).reshape(
+            tuple(r * n for r, n in zip(sizes, x.shape)))
+
+    def index_select(self, dim, index):
+        d = _dim1(dim, self.ndim, "index_select")
+        return self[(slice(None),) * d + (index,)]
+
+    def masked_fill(self, mask, value):
+        """mask 为真的位置换成 value（其余位置梯度照常传回）。"""
+        mask = mask if isinstance(mask, Tensor) else Tensor(mask, device=self.device)
+        if mask.dtype.kind != "b":
+            raise RuntimeError(f"masked_fill: expected a bool mask, got dtype {mask.dtype}")
+        return where(mask, self._lift(value).to(self.dtype), self)
+
+    def _index_arg(self, op, dim, index):
+        if not isinstance(index, Tensor) or index.dtype.kind not in "iu":
+            raise RuntimeError(f"{op}: index must be an int64 tensor, got "
+                               f"{index.dtype if isinstance(index, Tensor) else type(index).__name__}")
+        d = _dim1(dim, self.ndim, op)
+        if index.ndim != self.ndim:
+            raise RuntimeError(f"{op}: index tensor must have the same number of dimensions as the input "
+                               f"tensor (index {index.shape}, input {self.shape})")
+        for i, (a, b) in enumerate(zip(index.shape, self.shape)):
+            if i != d and a > b:
+                raise RuntimeError(f"{op}: size of index {index.shape} does not fit the input {self.shape} "
+                                   f"in dim {i}")
+        if index.array.size:
+            lo, hi = int(index.array.min()), int(index.array.max())
+            if lo < 0 or hi >= self.shape[d]:
+                raise RuntimeError(f"{op}: index {hi if hi >= self.shape[d] else lo} is out of bounds for "
+                                   f"dimension {d} with size {self.shape[d]}")
+        return d
+
+    def gather(self, dim, index):
+        """out[i][j] = x[i][index[i][j]]（dim=1）：沿 dim 取值。"""
+        d = self._index_arg("gather", dim, index)
+        return I.Gather.apply(self, index, dim=d)
+
+    def scatter_add(self, dim, index, src):
+        """out = x 的拷贝，再沿 dim 把 src 加到 index 指的位置（重复的位置累加）。"""
+        d = self._index_arg("scatter_add", dim, index)
+        src = self._lift(src)
+        if src.ndim != index.ndim or any(a > b for a, b in zip(index.shape, src.shape)):
+            raise RuntimeError(f"scatter_add: src {src.shape} must have index's {index.shape} number of "
+                               "dimensions and be at least as large in every dim")
+        return I.ScatterAdd.apply(self, index, src.to(self.dtype), dim=d)
+
+    def scatter_add_(self, dim, index, src):
+        return inplace.update(self, "scatter_add_", lambda x: x.scatter_add(dim, index, src), (src,))
+
+    def all(self, dim=None, keepdim=False):
+        return Tensor._make(self._xp.asarray(self.array.astype(bool).all(axis=dim, keepdims=keepdim)),
+                            self.device, None, 0)
+
+    def any(self, dim=None, keepdim=False):
+        return Tensor._make(self._xp.asarray(self.array.astype(bool).any(axis=dim, keepdims=keepdim)),
+                            self.device, None, 0)
+
+    def equal(self, other):
+        return self.shape == other.shape and bool((self.array == other.array).all())
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return bool(self._xp.allclose(self.array, self._lift(other).array, rtol=rtol, atol=atol,
+                                      equal_nan=equal_nan))
+
+    def isnan(self):
+        return Tensor._make(self._xp.isnan(self.array), self.device, None, 0)
+
+    def isfinite(self):
+        return Tensor._make(self._xp.isfinite(self.array), self.device, None, 0)
+
+    def sign(self):
+        return Tensor._make(self._xp.sign(self.array), self.device, None, 0)
+
+    def floor(self):
+        return Tensor._make(self._xp.floor(self.array), self.device, None, 0)
+
+    def round(self):
+        return Tensor._make(self._xp.round(self.array), self.device, None, 0)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        d = _dim1(dim, self.ndim, "topk")
+        order = self._xp.argsort(-self.array if largest else self.array, axis=d, kind="stable")
+        idx = Tensor._make(self._xp.take(order, self._xp.arange(k), axis=d), self.device, None, 0)
+        return self.gather(d, idx), idx
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        d = _dim1(dim, self.ndim, "sort")
+        order = self._xp.argsort(-self.array if descending else self.array, axis=d, kind="stable")
+        idx = Tensor._make(order, self.device, None, 0)
+        return self.gather(d, idx), idx
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return self.sort(dim, descending, stable)[1]
 
     def type_as(self, other):
         return self.to(other.dtype)
