@@ -5,6 +5,12 @@
   overrides both.
 * every test starts from the same seeds (NumPy's legacy global RNG and ``tg.manual_seed``).
 * ``pytest -m core`` runs only the core suite (ops, autograd, gradcheck).
+* GPU tests (marker ``cuda``) run on a real GPU when CuPy sees one; otherwise on the CUDA
+  simulator (``tinygrad_zh/cuda/sim``: our kernels compiled for the CPU with g++/OpenMP), which this
+  file switches on by setting ``TINYGRAD_ZH_CUDASIM=1`` when a C++ compiler is present. So the
+  README's ``python -m pytest -q`` runs them everywhere; ``TINYGRAD_ZH_CUDASIM=0`` turns the
+  simulator off (the cuda tests then skip without a GPU), ``pytest -m cuda`` runs only them.
+  没有 GPU 时 cuda 测试在模拟器上运行（需要 g++）。
 """
 import os
 import pathlib
@@ -17,7 +23,22 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:              # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT))
 
+
+def _real_gpu():
+    try:
+        import cupy
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+if "TINYGRAD_ZH_CUDASIM" not in os.environ and not _real_gpu():
+    import shutil
+    if shutil.which(os.environ.get("CXX") or "g++") or shutil.which("c++"):
+        os.environ["TINYGRAD_ZH_CUDASIM"] = "1"    # subprocesses (examples, docs) inherit it
+
 import tinygrad_zh as tg  # noqa: E402
+import tinygrad_zh.cuda  # noqa: E402,F401  (plugs the CUDA backend in; `import tinygrad_zh` will)
 
 try:
     from hypothesis import settings

@@ -13,38 +13,61 @@ int32, int64, uint8, bool_ = np.dtype("int32"), np.dtype("int64"), np.dtype("uin
 DEFAULT_FLOAT = float32
 DEVICES = ("cpu", "cuda")
 
-_cupy = None          # the cupy module once imported successfully
+_cupy = None          # the cupy module (or the CUDA simulator's) once loaded successfully
 _cupy_error = None    # why it could not be used
+
+# ---------------------------------------------------------------------------- the CUDA plug-in
+# backend.py imports nothing from tinygrad_zh/cuda/: that package plugs itself in from above
+# (``import tinygrad_zh`` imports it) by calling ``set_cuda_provider``. The provider returns the
+# array module for device "cuda" (CuPy, or the simulator with TINYGRAD_ZH_CUDASIM=1); the hooks
+# run once when it is first loaded (the CUDA package registers its kernels there).
+# 插件式结构：cuda 包在上层把自己注册进来，backend 不反向依赖它，没有循环导入。
+_cuda_provider = None
+_cuda_hooks = []
+
+
+def set_cuda_provider(provider, on_load=()):
+    """Called by ``tinygrad_zh.cuda``: ``provider()`` returns the module for device "cuda" (or raises
+    with a message saying what is missing); each ``on_load(module)`` runs once after it loaded."""
+    global _cuda_provider, _cupy, _cupy_error
+    _cuda_provider = provider
+    _cuda_hooks[:] = list(on_load)
+    _cupy = _cupy_error = None          # load again through the new provider
 
 
 def _load_cupy():
     global _cupy, _cupy_error
     if _cupy is None and _cupy_error is None:
         try:
-            import cupy
-            if cupy.cuda.runtime.getDeviceCount() < 1:
+            if _cuda_provider is None:
+                raise RuntimeError("the CUDA backend is not plugged in (import tinygrad_zh.cuda, "
+                                   "which `import tinygrad_zh` does)")
+            cp = _cuda_provider()
+            if cp.cuda.runtime.getDeviceCount() < 1:
                 raise RuntimeError("no CUDA device found")
-            _cupy = cupy
-            from .cuda.register import install      # our CUDA kernels take over the hot ops
-            install()
-        except Exception as e:  # ImportError, CUDARuntimeError, ...
+            _cupy = cp
+            for hook in _cuda_hooks:
+                hook(cp)
+        except Exception as e:  # ImportError, CUDARuntimeError, missing NVRTC, ...
+            _cupy = None
             _cupy_error = f"{type(e).__name__}: {e}"
     return _cupy
 
 
 def cuda_available():
-    """True when CuPy imports and sees at least one GPU."""
+    """True when device "cuda" can be used: CuPy and a GPU, or the CUDA simulator."""
     return _load_cupy() is not None
 
 
 def require_cuda():
-    """Return the cupy module or raise a RuntimeError telling how to get one."""
+    """Return the cupy module (or the simulator's) or raise a RuntimeError telling how to get one."""
     cp = _load_cupy()
     if cp is None:
         raise RuntimeError(
             "device 'cuda' is not available: " + str(_cupy_error) +
-            ". Install the GPU extra (pip install 'tinygrad_zh[cuda]', i.e. a cupy-cudaXXx build "
-            "matching your CUDA) and run on a machine with an NVIDIA GPU.")
+            ". Install the GPU extra (pip install 'tinygrad_zh[cuda]': the prebuilt cupy-cuda12x "
+            "wheel; for a CUDA 13 driver install cupy-cuda13x instead) and run on a machine with an "
+            "NVIDIA GPU, or set TINYGRAD_ZH_CUDASIM=1 to simulate the GPU on the CPU.")
     return cp
 
 
@@ -127,7 +150,8 @@ def ones_vector(like, n):
 
     Row and column sums are written as BLAS gemv (``ones @ g``: faster than ``g.sum(0)`` for narrow
     rows); caching the ones saves an allocation per call.  Never write into the result."""
-    key = (type(like), getattr(like, "device", None), n, like.dtype)   # a CuPy array: its GPU
+    # the device as a string: a cupy.cuda.Device is unhashable (tinygrad_zh uses one GPU per process)
+    key = (type(like), device_of(like), n, like.dtype)
     v = _ONES.get(key)
     if v is None:
         if len(_ONES) > 256:                    # many distinct sizes (e.g. varying batch): start over
@@ -137,6 +161,15 @@ def ones_vector(like, n):
             v.flags.writeable = False
         _ONES[key] = v
     return v
+
+
+def writeable(arr):
+    """Whether ``arr`` may be written in place without changing other data: NumPy's
+    ``flags.writeable``; CuPy's ``flags`` has no ``writeable`` (every CuPy array is writable), so
+    there a view with a zero stride over a dimension > 1 (a broadcast) counts as not writeable."""
+    if isinstance(arr, np.ndarray):
+        return arr.flags.writeable
+    return not any(s == 0 and n > 1 for s, n in zip(arr.strides, arr.shape))
 
 
 def to_device(arr, device):

@@ -10,6 +10,7 @@ src, plus any local problem) with all ranks — a few bytes over MPI. If the des
 reducing mismatched memory. Tensors stay on their device: the MPI backend takes CPU tensors, NCCL
 takes CUDA tensors; nothing is copied to the host.
 """
+from ..backend import writeable
 from ..tensor import Tensor
 from . import process_group as _pg
 
@@ -46,7 +47,7 @@ def _check_tensor(group, op, tensor):
     if str(tensor.dtype) not in group.DTYPES:
         return (f"dtype {tensor.dtype} is not supported (shape {tensor.shape}); expected one of "
                 f"{', '.join(group.DTYPES)}")
-    if not tensor.array.flags.writeable:
+    if not writeable(tensor.array):             # CuPy's flags have no .writeable
         return f"the tensor of shape {tensor.shape} is a read-only view; pass a writable tensor (.clone())"
     return None
 
