@@ -368,11 +368,11 @@ def test_ddp_syncs_once_per_backward_in_buckets(fake_group):
     tg.manual_seed(0)
     net = _Net()
     ddp = DistributedDataParallel(net, bucket_cap_mb=7000 / 2**20)     # ~7 KB buckets
-    n_params = len(net.parameters())
+    n_params = len(list(net.parameters()))
     assert [k for k, _ in fake_group.calls] == ["broadcast"]          # one flat float32 broadcast
     assert 1 < ddp.num_buckets < n_params
     assert list(ddp.state_dict()) == list(net.state_dict()) and "a.weight" in ddp.state_dict()
-    assert ddp.parameters() == net.parameters() and ddp.b is net.b    # attribute fallback
+    assert list(ddp.parameters()) == list(net.parameters()) and ddp.b is net.b    # attribute fallback
     ddp.eval()
     assert not net.training and not net.b.training
     ddp.train()

@@ -188,3 +188,304 @@ def test_rnn_truncated_bptt_with_detach_(rng):
             s.detach_()
         y, st = lstm(tg.randn(5, 3, 4), st)
         y.sum().backward()
+
+
+# ============================================================================ F.one_hot
+def test_one_hot_matches_torch():
+    for idx, kw in [([0, 2, 1], {}), ([[0, 2], [1, 1]], {}), ([3, 0], dict(num_classes=5)), (2, dict(num_classes=3))]:
+        ours = F.one_hot(tg.tensor(idx), **kw)
+        theirs = torch.nn.functional.one_hot(torch.tensor(idx), **kw)
+        assert ours.dtype == np.int64 and ours.shape == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert F.one_hot(tg.tensor(np.zeros(0, np.int64)), 3).shape == (0, 3)
+    x = F.one_hot(tg.tensor([1, 0]), 2).float()         # the d2l pattern: one-hot, then float
+    assert x.dtype == np.float32
+
+
+def test_one_hot_errors():
+    with pytest.raises(RuntimeError, match="integer"):
+        F.one_hot(tg.tensor([1.0, 2.0]))
+    with pytest.raises(RuntimeError, match="integer"):
+        F.one_hot(tg.tensor([True, False]))
+    with pytest.raises(RuntimeError, match="non-negative"):
+        F.one_hot(tg.tensor([-1, 2]))
+    with pytest.raises(RuntimeError, match="smaller than num_classes=3"):
+        F.one_hot(tg.tensor([1, 5]), num_classes=3)
+    with pytest.raises(RuntimeError, match="empty"):
+        F.one_hot(tg.tensor(np.zeros(0, np.int64)))
+
+
+# ============================================================================ Module
+def _nested(lib):
+    """The same model in both libraries: a shared Linear reached twice, a shared Parameter, a buffer."""
+    tnn = lib.nn
+
+    class Block(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = tnn.Linear(3, 3)
+            self.bn = tnn.BatchNorm1d(3)
+
+        def forward(self, x):
+            return self.bn(self.fc(x))
+
+    class Net(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            shared = tnn.Linear(3, 3)
+            self.a = Block()
+            self.b = shared
+            self.seq = tnn.Sequential(tnn.ReLU(), shared, Block())
+            self.scale = tnn.Parameter(lib.ones(1))
+            self.seq[2].fc.bias = self.a.fc.bias           # a parameter shared by two layers
+
+        def forward(self, x):
+            return self.seq(self.b(self.a(x))) * self.scale
+
+    return Net()
+
+
+def test_traversal_matches_torch():
+    ours, theirs = _nested(tg), _nested(torch)
+
+    def names(pairs):
+        return [n for n, _ in pairs]
+
+    for kw in [{}, dict(prefix="model"), dict(recurse=False), dict(remove_duplicate=False),
+               dict(prefix="m", remove_duplicate=False)]:
+        assert names(ours.named_parameters(**kw)) == names(theirs.named_parameters(**kw)), kw
+        assert names(ours.named_buffers(**kw)) == names(theirs.named_buffers(**kw)), kw
+    for kw in [{}, dict(prefix="m"), dict(remove_duplicate=False)]:
+        assert names(ours.named_modules(**kw)) == names(theirs.named_modules(**kw)), kw
+    assert names(ours.named_children()) == names(theirs.named_children())
+    assert [type(m).__name__ for m in ours.modules()] == [type(m).__name__ for m in theirs.modules()]
+    assert [type(m).__name__ for m in ours.children()] == [type(m).__name__ for m in theirs.children()]
+    assert len(list(ours.parameters())) == len(list(theirs.parameters()))
+    assert len(list(ours.parameters(recurse=False))) == 1
+    assert len(list(ours.buffers())) == len(list(theirs.buffers()))
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    # generators, as in PyTorch: next() works (word_language_model's init_hidden does this)
+    assert next(ours.parameters()) is ours.scale
+    assert next(iter(ours.named_modules()))[1] is ours
+
+
+def test_apply_children_first_then_self_returns_self():
+    order = {}
+    for lib in (tg, torch):
+        seen = []
+        net = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.Sequential(lib.nn.ReLU(), lib.nn.Linear(3, 1)))
+        assert net.apply(lambda m: seen.append(type(m).__name__)) is net
+        order[lib] = seen
+    assert order[tg] == order[torch] == ["Linear", "ReLU", "Linear", "Sequential", "Sequential"]
+
+    def init_weights(m):                   # d2l 5.2
+        if type(m) == nn.Linear:
+            nn.init.normal_(m.weight, mean=0, std=0.01)
+            nn.init.zeros_(m.bias)
+
+    tg.manual_seed(0)
+    net = nn.Sequential(nn.Linear(400, 300), nn.ReLU(), nn.Linear(300, 10))
+    net.apply(init_weights)
+    assert abs(float(net[0].weight.std()) - 0.01) < 5e-4 and float(net[2].bias.abs().sum()) == 0
+    assert net[0].weight.grad_fn is None and net[0].weight.requires_grad
+
+
+def test_shared_layer_gets_summed_gradient_like_torch(rng):
+    def build(lib):
+        shared = lib.nn.Linear(8, 8)
+        return lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.ReLU(), shared, lib.nn.ReLU(), shared,
+                                 lib.nn.ReLU(), lib.nn.Linear(8, 1))
+    ours, theirs = build(tg).double(), build(torch).double()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    _copy_weights(ours, theirs)
+    assert ours[2].weight is ours[4].weight
+    x = rng.standard_normal((5, 4))
+    theirs(torch.tensor(x)).sum().backward()
+    ours(t64(x, False)).sum().backward()
+    _assert_grads_match(ours, theirs)
+
+
+def test_sequential_indexing_and_data_init():
+    tg.manual_seed(0)
+    net = nn.Sequential(nn.Linear(20, 256), nn.ReLU(), nn.Linear(256, 10))
+    assert isinstance(net[0], nn.Linear) and net[-1] is net[2] and len(net) == 3
+    sub = net[1:]
+    assert isinstance(sub, nn.Sequential) and len(sub) == 2 and sub[1] is net[2]
+    assert [n for n, _ in sub.named_children()] == ["1", "2"]      # slicing keeps the names (PyTorch too)
+    w = net[0].weight
+    out = w.data.normal_(0, 0.01)
+    assert isinstance(out, tg.Tensor) and abs(float(w.std()) - 0.01) < 1e-3
+    net[0].bias.data.fill_(0)
+    assert float(net[0].bias.abs().sum()) == 0 and net[0].weight.requires_grad and w.grad_fn is None
+    net[0].weight.data[0, 0] = 42                   # d2l 5.2: writes through .data reach the parameter
+    assert float(net[0].weight[0, 0]) == 42
+    net(tg.randn(2, 20)).sum().backward()
+    assert net[0].weight.grad.shape == (256, 20)
+
+
+def test_init_functions_return_tensor_record_no_graph_and_follow_torch():
+    tg.manual_seed(0)
+    w = nn.Parameter(tg.zeros(300, 200))
+    for fn, args in [(nn.init.normal_, (0.0, 0.02)), (nn.init.uniform_, (-0.1, 0.1)), (nn.init.constant_, (0.3,)),
+                     (nn.init.zeros_, ()), (nn.init.ones_, ()), (nn.init.xavier_uniform_, ()),
+                     (nn.init.xavier_normal_, ()), (nn.init.kaiming_uniform_, ()), (nn.init.kaiming_normal_, ()),
+                     (nn.init.trunc_normal_, ()), (nn.init.orthogonal_, ())]:
+        out = fn(w, *args)                  # a leaf requiring grad, in grad mode: must not raise
+        assert out is w and w.grad_fn is None and w.requires_grad, fn.__name__
+    fan_in, fan_out = 200, 300
+    checks = [(nn.init.xavier_uniform_, {}, math.sqrt(6 / (fan_in + fan_out)), "bound"),
+              (nn.init.xavier_normal_, {}, math.sqrt(2 / (fan_in + fan_out)), "std"),
+              (nn.init.kaiming_uniform_, dict(nonlinearity="relu"), math.sqrt(6 / fan_in), "bound"),
+              (nn.init.kaiming_normal_, dict(mode="fan_out", nonlinearity="relu"), math.sqrt(2 / fan_out), "std"),
+              (nn.init.kaiming_uniform_, dict(a=math.sqrt(5)), 1 / math.sqrt(fan_in), "bound")]
+    for fn, kw, expected, kind in checks:
+        fn(w, **kw)
+        tw = getattr(torch.nn.init, fn.__name__)(torch.empty(300, 200), **kw)
+        ours = float(w.abs().max()) if kind == "bound" else float(w.std())
+        theirs = float(tw.abs().max()) if kind == "bound" else float(tw.std())
+        assert abs(ours - expected) < 0.03 * expected and abs(theirs - expected) < 0.03 * expected, fn.__name__
+    nn.init.orthogonal_(w)
+    np.testing.assert_allclose(w.numpy().T @ w.numpy(), np.eye(200), atol=1e-5)
+    nn.init.trunc_normal_(w, std=1.0, a=-0.5, b=0.5)
+    assert float(w.abs().max()) <= 0.5
+    for name, param in [("tanh", None), ("relu", None), ("leaky_relu", 0.2), ("selu", None), ("conv2d", None)]:
+        assert nn.init.calculate_gain(name, param) == pytest.approx(torch.nn.init.calculate_gain(name, param))
+
+
+def test_init_bumps_the_version_like_torch():
+    """Re-initialising a weight that a recorded graph saved makes backward() fail, as in PyTorch."""
+    lin = nn.Linear(3, 2)
+    x = tg.randn(4, 3, requires_grad=True)
+    y = lin(x).sum()
+    nn.init.ones_(lin.weight)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_module_attribute_rules_match_torch():
+    for lib in (tg, torch):
+        lin = lib.nn.Linear(2, 2)
+        with pytest.raises(TypeError, match="cannot assign"):
+            lin.weight = lib.ones(2, 2)             # a plain tensor over a parameter
+        lin.bias = None                             # None keeps the slot (bias=False style)
+        assert "bias" in lin._parameters and lin.bias is None
+
+        class Early(lib.nn.Module):
+            def __init__(self):
+                self.n = 3                          # plain attributes before super().__init__() are fine
+                super().__init__()
+
+        assert Early().n == 3
+
+        class Bad(lib.nn.Module):
+            def __init__(self):
+                self.fc = lib.nn.Linear(1, 1)
+                super().__init__()
+
+        with pytest.raises(AttributeError, match="before Module.__init__"):
+            Bad()
+        m = lib.nn.Module()
+        with pytest.raises(KeyError):
+            m.add_module("a.b", lib.nn.ReLU())
+        with pytest.raises(TypeError):
+            m.add_module("x", 3)
+    seq = nn.Sequential()
+    seq.add_module("block 0", nn.ReLU())           # d2l 5.1 uses names with spaces
+    assert list(dict(seq.named_children())) == ["block 0"]
+
+
+def test_state_dict_load_returns_incompatible_keys_and_raises_runtime_error():
+    a, b = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2)), nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    res = b.load_state_dict(a.state_dict())
+    assert repr(res) == repr(torch.nn.Linear(1, 1).load_state_dict(torch.nn.Linear(1, 1).state_dict()))
+    assert res.missing_keys == [] and res.unexpected_keys == []
+    sd = a.state_dict()
+    del sd["0.bias"]
+    sd["extra"] = tg.zeros(1)
+    with pytest.raises(RuntimeError, match='Missing key.*"0.bias"'):
+        b.load_state_dict(sd)
+    with pytest.raises(RuntimeError, match='Unexpected key.*"extra"'):
+        b.load_state_dict(sd)
+    res = b.load_state_dict(sd, strict=False)
+    assert res.missing_keys == ["0.bias"] and res.unexpected_keys == ["extra"]
+    with pytest.raises(RuntimeError, match="size mismatch for '0.weight'"):
+        b.load_state_dict({"0.weight": np.zeros((2, 4))}, strict=False)
+    w = b[0].weight
+    view = w.data
+    b.load_state_dict(a.state_dict())
+    assert b[0].weight is w
+    np.testing.assert_array_equal(view.numpy(), a[0].weight.numpy())    # copied in place, like copy_()
+
+
+def test_non_persistent_buffer_and_getters():
+    m = nn.Module()
+    m.register_buffer("keep", tg.zeros(2))
+    m.register_buffer("tmp", tg.ones(2), persistent=False)
+    m.sub = nn.Linear(2, 2)
+    assert list(m.state_dict()) == ["keep", "sub.weight", "sub.bias"]
+    assert [n for n, _ in m.named_buffers()] == ["keep", "tmp"]
+    assert m.get_submodule("sub") is m.sub and m.get_parameter("sub.bias") is m.sub.bias
+    assert m.get_buffer("tmp") is m.tmp
+    with pytest.raises(TypeError, match="buffer"):
+        m.keep = 3
+
+
+def test_forward_hooks():
+    lin = nn.Linear(2, 2)
+    seen = []
+    h1 = lin.register_forward_pre_hook(lambda mod, args: (args[0] * 0,))
+    h2 = lin.register_forward_hook(lambda mod, args, out: seen.append(out.shape) or out + 1)
+    y = lin(tg.ones(3, 2))
+    np.testing.assert_allclose(y.numpy(), np.broadcast_to(lin.bias.numpy() + 1, (3, 2)), rtol=1e-6)
+    assert seen == [(3, 2)]
+    h1.remove()
+    h2.remove()
+    np.testing.assert_allclose(lin(tg.ones(1, 2)).numpy(), (lin.weight.numpy().sum(1) + lin.bias.numpy())[None],
+                               rtol=1e-6)
+
+
+def test_repr_matches_torch():
+    for make in [lambda l: l.nn.Sequential(l.nn.Linear(2, 3), l.nn.ReLU(), l.nn.Flatten(0, 1)),
+                 lambda l: l.nn.Unflatten(1, (2, 3)), lambda l: l.nn.RNN(2, 3, batch_first=True)]:
+        assert repr(make(tg)) == repr(make(torch))
+
+
+def test_flatten_unflatten_match_torch(rng):
+    x = rng.standard_normal((2, 3, 4, 5))
+    for args in [(), (0,), (1, 2), (0, -1), (2, 3)]:
+        assert nn.Flatten(*args)(t64(x)).shape == tuple(torch.nn.Flatten(*args)(torch.tensor(x)).shape)
+    for dim, size in [(1, (3, 1)), (-1, (5, 1)), (3, (-1, 5)), (0, [1, 2])]:
+        ours = nn.Unflatten(dim, size)(t64(x))
+        theirs = torch.nn.Unflatten(dim, size)(torch.tensor(x))
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(RuntimeError, match="unflattened_size"):
+        nn.Unflatten(1, (2, 2))(t64(x))
+    # "Learning PyTorch with Examples": Linear(3, 1) then Flatten(0, 1)
+    model = nn.Sequential(nn.Linear(3, 1), nn.Flatten(0, 1))
+    assert model(tg.randn(7, 3)).shape == (7,)
+
+
+def test_inplace_activations_modify_their_input_like_torch(rng):
+    x = rng.standard_normal((4, 3))
+    for name, ours_mod, their_mod in [("relu", nn.ReLU(inplace=True), torch.nn.ReLU(inplace=True)),
+                                      ("leaky", nn.LeakyReLU(0.2, inplace=True), torch.nn.LeakyReLU(0.2, inplace=True)),
+                                      ("silu", nn.SiLU(inplace=True), torch.nn.SiLU(inplace=True))]:
+        a, ta = t64(x, False), torch.tensor(x)
+        out, tout = ours_mod(a), their_mod(ta)
+        assert out is a and tout is ta, name
+        np.testing.assert_allclose(a.numpy(), ta.numpy(), atol=1e-12, err_msg=name)
+        # in a graph: after a Linear, as in pytorch/vision's models; gradients equal PyTorch's
+        lin, tlin = nn.Linear(3, 2).double(), torch.nn.Linear(3, 2).double()
+        _copy_weights(lin, tlin)
+        ours_mod(lin(t64(x, False))).sum().backward()
+        their_mod(tlin(torch.tensor(x))).sum().backward()
+        _assert_grads_match(lin, tlin)
+    with pytest.raises(RuntimeError, match="leaf"):
+        nn.ReLU(inplace=True)(tg.randn(3, requires_grad=True))
+    d = nn.Dropout(0.5, inplace=True)
+    a = tg.ones(1000)
+    assert d(a) is a and 300 < int((a.numpy() == 0).sum()) < 700
+    d.eval()
+    b = tg.ones(10)
+    assert d(b) is b and float(b.sum()) == 10

@@ -29,7 +29,7 @@ def rand(*shape, seed=0):
 def module_gradcheck(module, inputs, **kw):
     """gradcheck a module in float64 with respect to its inputs *and* every parameter."""
     module.double()
-    named = module.named_parameters()
+    named = list(module.named_parameters())
     owners = []
     for name, _ in named:
         path, _, leaf = name.rpartition(".")
@@ -431,7 +431,7 @@ def test_parameters_once_in_definition_order_with_shared_submodule():
     net = Net()
     names = [n for n, _ in net.named_parameters()]
     assert names == ["scale", "a.weight", "a.bias", "b.weight", "b.bias", "c.2.weight"]
-    params = net.parameters()
+    params = list(net.parameters())
     assert len(params) == len({id(p) for p in params}) == 6
     assert params[3] is net.c[1].weight
     net(tg.randn(4, 2)).sum().backward()
@@ -472,7 +472,7 @@ def test_sequential_indexing():
 
 def test_module_list_and_dict():
     layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
-    assert len(layers) == 3 and len(layers.parameters()) == 6
+    assert len(layers) == 3 and len(list(layers.parameters())) == 6
     layers.append(nn.Linear(2, 1))
     layers += [nn.ReLU()]
     assert len(layers) == 5 and isinstance(layers[-1], nn.ReLU)

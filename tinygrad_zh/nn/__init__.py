@@ -11,7 +11,7 @@ from .parameter import Parameter
 from .module import Module
 from . import functional, init, utils
 from .containers import ModuleDict, ModuleList, Sequential
-from .linear import Flatten, Identity, Linear
+from .linear import Flatten, Identity, Linear, Unflatten
 from .embedding import Embedding
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Tanh
 from .dropout import Dropout

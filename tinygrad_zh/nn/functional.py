@@ -78,9 +78,17 @@ def linear(input, weight, bias=None):
     return _matmul.Linear.apply(input, weight, bias)
 
 
+def _inplace(input, name, compute):
+    """``inplace=True``: write ``compute(input)`` into ``input`` itself and return it (PyTorch's rules:
+    recorded in the graph when gradients flow, an error for a leaf that requires grad)."""
+    from .. import inplace as _ip
+    return _ip.update(input, name, compute)
+
+
 def relu(input, inplace=False):
-    """max(x, 0). (``inplace`` is accepted for compatibility; a new tensor is returned.)"""
-    return _as_tensor(input, "relu").relu()
+    """max(x, 0). ``inplace=True`` overwrites ``input`` and returns it."""
+    input = _as_tensor(input, "relu")
+    return input.relu_() if inplace else input.relu()
 
 
 def sigmoid(input):
@@ -92,7 +100,11 @@ def tanh(input):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return _as_tensor(input, "leaky_relu").leaky_relu(negative_slope)
+    """x (x > 0), negative_slope·x (x ≤ 0). ``inplace=True`` overwrites ``input``."""
+    input = _as_tensor(input, "leaky_relu")
+    if inplace:
+        return _inplace(input, "leaky_relu_", lambda x: x.leaky_relu(negative_slope))
+    return input.leaky_relu(negative_slope)
 
 
 def gelu(input, approximate="none"):
@@ -107,8 +119,10 @@ def gelu(input, approximate="none"):
 
 
 def silu(input, inplace=False):
-    """SiLU / Swish: x·σ(x)."""
+    """SiLU / Swish: x·σ(x). ``inplace=True`` overwrites ``input``."""
     input = _as_tensor(input, "silu")
+    if inplace:
+        return _inplace(input, "silu_", lambda x: x * x.sigmoid())
     return input * input.sigmoid()
 
 
@@ -138,10 +152,12 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if input.dtype.kind != "f":
         raise TypeError(f"dropout: expected a floating point input, got dtype {input.dtype}")
     if p == 1:
-        return input * 0.0
-    keep = generator().random(input.shape, dtype=np.float32) >= np.float32(p)
-    mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
-    return input * Tensor._make(backend.to_device(mask, input.device), input.device, None, 0)
+        mask = Tensor._make(input._xp.zeros((), input.dtype), input.device, None, 0)
+    else:
+        keep = generator().random(input.shape, dtype=np.float32) >= np.float32(p)
+        mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
+        mask = Tensor._make(backend.to_device(mask, input.device), input.device, None, 0)
+    return _inplace(input, "dropout_", lambda x: x * mask) if inplace else input * mask
 
 
 # ---------------------------------------------------------------------- embedding
@@ -181,6 +197,34 @@ def _embedding_renorm(weight, idx, max_norm, norm_type):
         scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
         new[rows[big]] = w[rows[big]] * scale[:, None]
         weight.array = new
+
+
+def one_hot(tensor, num_classes=-1):
+    """类别下标 -> 独热编码：out[..., k] = 1 当且仅当 tensor[...] == k（int64，形状多出最后一维 C）。
+
+    ``num_classes=-1`` takes C = max(tensor) + 1. Raises for non-integer input, negative classes and
+    classes >= num_classes (PyTorch's rules). The result is an integer tensor (no gradient): convert
+    it with ``.float()`` to feed a layer."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"one_hot: expected a Tensor of class indices, got {type(tensor).__name__}")
+    if tensor.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensors of an integer type (int64), got "
+                           f"dtype {tensor.dtype}")
+    if not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool):
+        raise TypeError(f"one_hot: num_classes must be an int, got {num_classes!r}")
+    xp, idx = tensor._xp, tensor.array
+    if idx.size and int(idx.min()) < 0:
+        raise RuntimeError(f"one_hot: class values must be non-negative, got {int(idx.min())}")
+    if num_classes == -1:
+        if idx.size == 0:
+            raise RuntimeError("one_hot: can not infer the total number of classes from an empty tensor "
+                               "(pass num_classes)")
+        num_classes = int(idx.max()) + 1
+    elif num_classes < 0 or (idx.size and int(idx.max()) >= num_classes):
+        raise RuntimeError(f"one_hot: class values must be smaller than num_classes={num_classes}, got "
+                           f"a maximum of {int(idx.max()) if idx.size else None}")
+    out = (idx[..., None] == xp.arange(num_classes)).astype(np.int64)
+    return Tensor._make(out, tensor.device, None, 0)
 
 
 # ---------------------------------------------------------------------- normalisation

@@ -1,5 +1,6 @@
-"""全连接层 Linear，以及两个不带参数的小工具层 Identity、Flatten。"""
+"""全连接层 Linear，以及不带参数的小工具层 Identity、Flatten、Unflatten。"""
 import math
+import numbers
 
 from . import functional as F
 from . import init
@@ -57,3 +58,34 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Flatten 的反操作：把第 ``dim`` 维展开成 ``unflattened_size``（如 (N, 784) -> (N, 1, 28, 28)）。
+
+    ``unflattened_size`` is a tuple / list of ints whose product is ``input.shape[dim]`` (one entry may
+    be -1)."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if not isinstance(dim, numbers.Integral):
+            raise TypeError(f"Unflatten: dim must be an int, got {dim!r} (named dimensions are not supported)")
+        if not isinstance(unflattened_size, (tuple, list)) or \
+                not all(isinstance(n, numbers.Integral) for n in unflattened_size):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, got {unflattened_size!r}")
+        self.dim, self.unflattened_size = int(dim), tuple(int(n) for n in unflattened_size)
+
+    def forward(self, input):
+        nd = input.ndim
+        if not -nd <= self.dim < nd:
+            raise IndexError(f"Unflatten: dim {self.dim} is out of range for an input of shape {input.shape}")
+        d = self.dim % nd
+        known = math.prod(n for n in self.unflattened_size if n != -1)
+        n = input.shape[d]
+        if (-1 not in self.unflattened_size and known != n) or (known and n % known):
+            raise RuntimeError(f"Unflatten: unflattened_size {self.unflattened_size} does not multiply to the "
+                               f"size {n} of dim {self.dim} of the input of shape {input.shape}")
+        return input.reshape(input.shape[:d] + self.unflattened_size + input.shape[d + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -1,9 +1,12 @@
 """Module：所有层的基类。负责登记参数与子模块、train/eval、搬设备、state_dict 存取。
 
 Assigning a ``Parameter`` or a ``Module`` to an attribute registers it (``self.fc = Linear(...)``),
-exactly like PyTorch, so ``parameters()`` finds everything in definition order.
+exactly like PyTorch, so ``parameters()`` finds everything in definition order. The traversal
+methods (``parameters()``, ``named_modules()``, ...) are generators, as in PyTorch: wrap them in
+``list(...)`` to index them; a parameter or module shared by several layers is yielded once.
 """
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
+import itertools
 
 import numpy as np
 
@@ -12,35 +15,110 @@ from ..tensor import Tensor
 from .parameter import Parameter
 
 
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys it did not find / did not expect."""
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+class _StateDictKeyError(RuntimeError, KeyError):
+    """Missing / unexpected keys in a strict ``load_state_dict`` (a RuntimeError as in PyTorch)."""
+    __str__ = RuntimeError.__str__
+
+
+class _StateDictShapeError(RuntimeError, ValueError):
+    """A size mismatch in ``load_state_dict`` (a RuntimeError as in PyTorch)."""
+
+
+class RemovableHandle:
+    """Returned by ``register_forward_hook`` & co.: ``handle.remove()`` unregisters the hook
+    (also usable as ``with module.register_forward_hook(f): ...``)."""
+    _ids = itertools.count()
+
+    def __init__(self, hooks):
+        self.hooks_dict, self.id = hooks, next(RemovableHandle._ids)
+
+    def remove(self):
+        self.hooks_dict.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _check_name(kind, name, owner):
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+    if "." in name:
+        raise KeyError(f"{kind} name can't contain \".\", got {name!r}")
+    if name == "":
+        raise KeyError(f"{kind} name can't be empty string \"\"")
+
+
+def _join(prefix, name):
+    return f"{prefix}.{name}" if prefix else name
+
+
 class Module:
     """Base class of every layer and model: override ``forward``."""
 
     def __init__(self):
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
-        object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "training", True)
+        for name, value in (("_parameters", OrderedDict()), ("_buffers", OrderedDict()),
+                            ("_modules", OrderedDict()), ("_non_persistent_buffers_set", set()),
+                            ("_forward_pre_hooks", OrderedDict()), ("_forward_hooks", OrderedDict()),
+                            ("training", True)):
+            object.__setattr__(self, name, value)
 
     # ------------------------------------------------------------- registration
     def __setattr__(self, name, value):
-        if "_parameters" not in self.__dict__:
-            raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called "
-                                 "(call super().__init__() first)")
-        buffers = self.__dict__["_buffers"]
-        if name in buffers and (value is None or isinstance(value, Tensor)) \
-                and not isinstance(value, Parameter):
-            buffers[name] = value          # re-assigning a buffer keeps it a buffer (as in PyTorch)
-            return
-        for d in (self._parameters, self._buffers, self._modules):
-            d.pop(name, None)
+        # 规则与 PyTorch 相同：Parameter -> _parameters，Module -> _modules，已登记的 buffer 名 -> _buffers，
+        # 其余是普通属性（在 super().__init__() 之前也可以设普通属性）。
+        d = self.__dict__
+        params, modules, buffers = d.get("_parameters"), d.get("_modules"), d.get("_buffers")
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call "
+                                     "(call super().__init__() first)")
+            self._forget(name)
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                                "(nn.Parameter or None expected)")
+            params[name] = None
         elif isinstance(value, Module):
-            self._modules[name] = value
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call "
+                                     "(call super().__init__() first)")
+            self._forget(name)
+            modules[name] = value
+        elif modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                                "(nn.Module or None expected)")
+            modules[name] = None
+        elif buffers is not None and name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                                "(Tensor or None expected)")
+            buffers[name] = value          # re-assigning a buffer keeps it a buffer (as in PyTorch)
         else:
             object.__setattr__(self, name, value)
-            return
+
+    def _forget(self, name):
+        """Remove ``name`` from every store (before registering it in another one)."""
         self.__dict__.pop(name, None)
+        for store in ("_parameters", "_buffers", "_modules"):
+            self.__dict__[store].pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name):
         d = self.__dict__
@@ -53,83 +131,192 @@ class Module:
         for d in (self._parameters, self._buffers, self._modules):
             if name in d:
                 del d[name]
+                self._non_persistent_buffers_set.discard(name)
                 return
         object.__delattr__(self, name)
 
-    def register_buffer(self, name, tensor):
-        """A non-learnable state saved in state_dict (e.g. BatchNorm's running mean)."""
+    def register_buffer(self, name, tensor, persistent=True):
+        """A non-learnable state (e.g. BatchNorm's running mean), moved by ``to()`` and saved in
+        ``state_dict()`` unless ``persistent=False``."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        _check_name("buffer", name, self)
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                            "(Tensor or None required)")
         self._buffers[name] = tensor
-        self.__dict__.pop(name, None)
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
 
     def register_parameter(self, name, param):
-        if param is None:
-            self._parameters[name] = None
-        else:
-            self.__setattr__(name, param)
+        """Register ``param`` (a Parameter, or None for an absent one such as ``bias=False``)."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        _check_name("parameter", name, self)
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is not None:
+            if not isinstance(param, Parameter):
+                raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                                "(nn.Parameter or None required)")
+            if param._ctx is not None:
+                raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters "
+                                 "must be created explicitly: wrap a detached tensor, "
+                                 f"self.{name} = nn.Parameter(t.detach())")
+        self._parameters[name] = param
 
     def add_module(self, name, module):
+        """Register ``module`` (or None) as the child ``name``."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        _check_name("module", name, self)
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
         self._modules[name] = module
 
-    # ------------------------------------------------------------- forward
+    register_module = add_module
+
+    def _lookup(self, target, kind):
+        module = self
+        path, _, leaf = target.rpartition(".") if kind != "module" else (target, "", "")
+        for part in path.split(".") if path else []:
+            if not hasattr(module, part):
+                raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
+            module = getattr(module, part)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{part}` is not an nn.Module")
+        return module, leaf
+
+    def get_submodule(self, target):
+        """The submodule named by a dotted path such as ``"features.0"`` (``""`` is self)."""
+        return self._lookup(target, "module")[0]
+
+    def get_parameter(self, target):
+        """The parameter named by a dotted path such as ``"features.0.weight"``."""
+        module, leaf = self._lookup(target, "parameter")
+        if leaf not in module._parameters:
+            raise AttributeError(f"{type(module).__name__} has no parameter `{leaf}`")
+        return module._parameters[leaf]
+
+    def get_buffer(self, target):
+        """The buffer named by a dotted path such as ``"bn.running_mean"``."""
+        module, leaf = self._lookup(target, "buffer")
+        if leaf not in module._buffers:
+            raise AttributeError(f"{type(module).__name__} has no buffer `{leaf}`")
+        return module._buffers[leaf]
+
+    # ------------------------------------------------------------- forward and hooks
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+        raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required \"forward\" function")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
-
-    # ------------------------------------------------------------- traversal
-    def named_modules(self, prefix=""):
-        seen, stack = set(), [(prefix, self)]
-        out = []
-        while stack:
-            name, m = stack.pop()
-            if id(m) in seen:
-                continue
-            seen.add(id(m))
-            out.append((name, m))
-            children = [(f"{name}.{n}" if name else n, c) for n, c in m._modules.items() if c is not None]
-            stack.extend(reversed(children))
+        pre, post = self.__dict__.get("_forward_pre_hooks"), self.__dict__.get("_forward_hooks")
+        if not pre and not post:
+            return self.forward(*args, **kwargs)
+        for hook in list(pre.values()):
+            res = hook(self, args)                      # 前置钩子可以替换输入
+            if res is not None:
+                args = res if isinstance(res, tuple) else (res,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(post.values()):
+            res = hook(self, args, out)                 # 后置钩子可以替换输出
+            if res is not None:
+                out = res
         return out
+
+    def _add_hook(self, store, hook, prepend):
+        hooks = self.__dict__.setdefault(store, OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_forward_pre_hook(self, hook, *, prepend=False):
+        """``hook(module, args)`` runs before ``forward``; a non-None result replaces the inputs."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend)
+
+    def register_forward_hook(self, hook, *, prepend=False):
+        """``hook(module, args, output)`` runs after ``forward``; a non-None result replaces the output."""
+        return self._add_hook("_forward_hooks", hook, prepend)
+
+    # ------------------------------------------------------------- traversal (generators, as in PyTorch)
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(name, module) for self and every submodule, depth first; each module once."""
+        if memo is None:
+            memo = set()
+        if id(self) in memo:
+            return
+        if remove_duplicate:
+            memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is not None:
+                yield from m.named_modules(memo, _join(prefix, name), remove_duplicate)
 
     def modules(self):
-        return [m for _, m in self.named_modules()]
+        for _, m in self.named_modules():
+            yield m
 
     def named_children(self):
-        return [(n, m) for n, m in self._modules.items() if m is not None]
+        """(name, module) of the direct children, each module once."""
+        memo = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in memo:
+                memo.add(id(m))
+                yield name, m
 
     def children(self):
-        return [m for _, m in self.named_children()]
+        for _, m in self.named_children():
+            yield m
 
-    def named_parameters(self, prefix="", recurse=True):
-        """(name, Parameter) pairs, each parameter once, in definition order."""
-        seen, out = set(), []
-        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+    def _named_members(self, store, prefix, recurse, remove_duplicate):
+        memo = set()
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse \
+            else [(prefix, self)]
         for mname, m in mods:
-            for n, p in m._parameters.items():
-                if p is None or id(p) in seen:
+            for n, v in m.__dict__[store].items():
+                if v is None or id(v) in memo:
                     continue
-                seen.add(id(p))
-                out.append((f"{mname}.{n}" if mname else n, p))
-        return out
+                if remove_duplicate:
+                    memo.add(id(v))
+                yield _join(mname, n), v
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(name, Parameter) pairs in definition order; a shared parameter once (its first name)."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
-        return [p for _, p in self.named_parameters(recurse=recurse)]
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
 
-    def named_buffers(self, prefix=""):
-        out = []
-        for mname, m in self.named_modules(prefix):
-            for n, b in m._buffers.items():
-                if b is not None:
-                    out.append((f"{mname}.{n}" if mname else n, b))
-        return out
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self):
-        return [b for _, b in self.named_buffers()]
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn):
+        """Call ``fn(m)`` on every submodule (children first) and then on self; returns self.
+        Typical use: ``net.apply(init_weights)``."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
 
     # ------------------------------------------------------------- modes
     def train(self, mode=True):
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        """Training mode (Dropout drops, BatchNorm uses batch statistics) for self and all children."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
+        self.training = mode
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self):
@@ -142,15 +329,15 @@ class Module:
             elif p.grad is not None:
                 p.grad.array[...] = 0
 
-    def requires_grad_(self, flag=True):
+    def requires_grad_(self, requires_grad=True):
         for p in self.parameters():
-            p.requires_grad = flag
+            p.requires_grad_(requires_grad)
         return self
 
     # ------------------------------------------------------------- device / dtype
     def _apply(self, fn):
-        """Apply ``fn(array) -> array`` to every parameter (and its grad) and every buffer, in place,
-        so optimizers that hold these Parameter objects keep working."""
+        """Apply ``fn(array, is_float) -> array`` to every parameter (and its grad) and every buffer,
+        in place, so optimizers that hold these Parameter objects keep working."""
         for m in self.modules():
             for p in m._parameters.values():
                 if p is None:
@@ -167,7 +354,10 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """to(device) / to(dtype) / to(device, dtype): converts parameters and buffers in place."""
+        """to(device) / to(dtype) / to(device, dtype) / to(tensor): converts parameters and buffers
+        in place (only floating point ones change dtype)."""
+        if args and isinstance(args[0], Tensor):
+            args = (args[0].device, args[0].dtype) + tuple(args[1:])
         device, dtype = backend.parse_to_args(args, kwargs)
         if device is not None:
             device = backend.normalize_device(device)
@@ -176,11 +366,13 @@ class Module:
             self._apply(lambda a, f: backend.to_device(a, device))
         if dtype is not None:
             dt = backend.normalize_dtype(dtype)
+            if dt.kind != "f":
+                raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dt}")
             self._apply(lambda a, f: a.astype(dt) if f else a)
         return self
 
-    def cuda(self):
-        return self.to("cuda")
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else device)
 
     def cpu(self):
         return self.to("cpu")
@@ -191,57 +383,96 @@ class Module:
     def double(self):
         return self.to(backend.float64)
 
+    def half(self):
+        return self.to(backend.float16)
+
+    def type(self, dst_type):
+        """Cast every parameter and buffer to ``dst_type``."""
+        dt = backend.normalize_dtype(dst_type)
+        return self._apply(lambda a, f: a.astype(dt))
+
     # ------------------------------------------------------------- state dict
-    def state_dict(self):
-        """OrderedDict name -> Tensor (parameters, then buffers), names as in PyTorch."""
-        out = OrderedDict()
-        for mname, m in self.named_modules():
-            for n, p in m._parameters.items():
-                if p is not None:
-                    out[f"{mname}.{n}" if mname else n] = p.detach()
-            for n, b in m._buffers.items():
-                if b is not None:
-                    out[f"{mname}.{n}" if mname else n] = b.detach()
+    def _state_items(self, prefix=""):
+        """(key, tensor, is_buffer) for every parameter and persistent buffer, recursively, with
+        PyTorch's keys: a module reachable under two names is listed under both."""
+        for n, p in self._parameters.items():
+            if p is not None:
+                yield prefix + n, p
+        for n, b in self._buffers.items():
+            if b is not None and n not in self._non_persistent_buffers_set:
+                yield prefix + n, b
+        for n, m in self._modules.items():
+            if m is not None:
+                yield from m._state_items(prefix + n + ".")
+
+    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+        """OrderedDict name -> Tensor (each module's parameters, then its buffers, then its children),
+        names as in PyTorch. The values share memory with the model (``keep_vars=True``: the
+        Parameters themselves, else detached tensors)."""
+        out = OrderedDict() if destination is None else destination
+        for k, t in self._state_items(prefix):
+            out[k] = t if keep_vars else t.detach()
         return out
 
-    def load_state_dict(self, state_dict, strict=True):
-        """Copy values (NumPy arrays or Tensors) into the parameters/buffers, in place.
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy the values (Tensors or NumPy arrays) into the parameters and buffers, in place.
 
-        Raises KeyError naming missing/unexpected keys (strict) and ValueError naming the key and
-        both shapes on a shape mismatch."""
-        own = self.state_dict()
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        if strict and (missing or unexpected):
-            raise KeyError(f"load_state_dict for {type(self).__name__}: missing keys {missing}, "
-                           f"unexpected keys {unexpected}")
-        targets = {}
-        for mname, m in self.named_modules():
-            for store in (m._parameters, m._buffers):
-                for n, t in store.items():
-                    if t is not None:
-                        targets[f"{mname}.{n}" if mname else n] = t
-        for k, v in state_dict.items():
-            if k not in targets:
+        Returns ``(missing_keys, unexpected_keys)``. Raises RuntimeError naming the keys when
+        ``strict`` and some are missing / unexpected, and naming the key and both shapes on a size
+        mismatch (PyTorch's errors)."""
+        if not hasattr(state_dict, "items") or not hasattr(state_dict, "keys"):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
+        targets = OrderedDict(self._state_items())
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict.keys() if k not in targets]
+        errors = []
+        if strict:
+            if unexpected:
+                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+            if missing:
+                errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+        updates = []
+        for k, t in targets.items():
+            if k not in state_dict:
                 continue
-            t = targets[k]
+            v = state_dict[k]
             arr = v.array if isinstance(v, Tensor) else v
-            arr = backend.to_device(arr if hasattr(arr, "dtype") else np.asarray(arr), t.device)
+            arr = arr if hasattr(arr, "dtype") and hasattr(arr, "shape") else np.asarray(arr)
             if tuple(arr.shape) != t.shape:
-                raise ValueError(f"load_state_dict: size mismatch for {k!r}: checkpoint has shape "
-                                 f"{tuple(arr.shape)}, the model has {t.shape}")
-            t.array = arr.astype(t.array.dtype, copy=True)
-        return missing, unexpected
+                errors.append(f"size mismatch for '{k}': copying a param with shape {tuple(arr.shape)} from "
+                              f"checkpoint, the shape in current model is {t.shape}.")
+                continue
+            updates.append((t, arr))
+        if errors:
+            cls = _StateDictKeyError if strict and (missing or unexpected) else _StateDictShapeError
+            raise cls(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
+        for t, arr in updates:
+            arr = backend.to_device(arr, t.device)
+            if assign:
+                t.array = arr.astype(t.array.dtype, copy=False)
+            elif getattr(t.array.flags, "writeable", True):
+                t.array[...] = arr.astype(t.array.dtype, copy=False)     # 原地复制（同 PyTorch 的 copy_）
+                t._version[0] += 1
+            else:
+                t.array = arr.astype(t.array.dtype, copy=True)
+        return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------- repr
     def extra_repr(self):
         return ""
 
+    def _get_name(self):
+        return type(self).__name__
+
     def __repr__(self):
-        lines = [f"{type(self).__name__}(" + self.extra_repr()]
-        if self._modules:
-            for n, m in self._modules.items():
-                sub = repr(m).replace("\n", "\n  ")
-                lines.append(f"  ({n}): {sub}")
-            return lines[0] + "\n" + "\n".join(lines[1:]) + "\n)"
-        return lines[0] + ")"
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({n}): " + repr(m).replace("\n", "\n  ") for n, m in self._modules.items()]
+        lines = extra_lines + child_lines
+        s = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                s += extra_lines[0]
+            else:
+                s += "\n  " + "\n  ".join(lines) + "\n"
+        return s + ")"

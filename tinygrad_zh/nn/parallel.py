@@ -81,11 +81,11 @@ class DistributedDataParallel(Module):
         object.__setattr__(self, "_sync_enabled", True)
         object.__setattr__(self, "sync_count", 0)          # backward passes synchronized so far
         object.__setattr__(self, "last_collectives", 0)    # all-reduces issued by the last sync
-        named = module.named_parameters()
+        named = list(module.named_parameters())
         object.__setattr__(self, "_params", [p for _, p in named if p.requires_grad])
         object.__setattr__(self, "_buckets", self._plan_buckets(self._params))
         self._check_replicas(named)
-        tensors = [p for _, p in named] + (module.buffers() if broadcast_buffers else [])
+        tensors = [p for _, p in named] + (list(module.buffers()) if broadcast_buffers else [])
         self._broadcast_from_rank0(tensors)
 
     # ------------------------------------------------------------------ setup
@@ -191,24 +191,24 @@ class DistributedDataParallel(Module):
     def num_buckets(self):
         return len(self._buckets)
 
-    def named_parameters(self, prefix="", recurse=True):
-        return self.module.named_parameters(prefix, recurse)
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        return self.module.named_parameters(prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
         return self.module.parameters(recurse)
 
-    def named_buffers(self, prefix=""):
-        return self.module.named_buffers(prefix)
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return self.module.named_buffers(prefix, recurse, remove_duplicate)
 
-    def buffers(self):
-        return self.module.buffers()
+    def buffers(self, recurse=True):
+        return self.module.buffers(recurse)
 
-    def state_dict(self):
+    def state_dict(self, *args, **kwargs):
         """The wrapped module's state_dict (same keys as without DDP: checkpoints stay portable)."""
-        return self.module.state_dict()
+        return self.module.state_dict(*args, **kwargs)
 
-    def load_state_dict(self, state_dict, strict=True):
-        return self.module.load_state_dict(state_dict, strict)
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        return self.module.load_state_dict(state_dict, strict, assign)
 
     def __getattr__(self, name):
         try:
