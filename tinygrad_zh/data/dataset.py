@@ -1,16 +1,20 @@
-"""数据集：``Dataset`` 约定 ``len(ds)`` 和 ``ds[i]``；``TensorDataset`` 把几份等长数组按第 0 维配对。
+"""数据集：``Dataset`` 约定 ``len(ds)`` 和 ``ds[i]``；``TensorDataset`` 把几份等长数组按第 0 维配对；
+``IterableDataset`` 只约定 ``iter(ds)``（数据流，例如逐行读一个大文件）。
 
-A dataset is anything with ``__len__`` and ``__getitem__(i)``.  Datasets whose samples are rows of
+A map-style dataset is anything with ``__len__`` and ``__getitem__(i)``.  Datasets whose samples are rows of
 arrays (``TensorDataset`` and ``Subset`` of one) also implement ``get_batch(indices)``, which picks a
 whole batch with ONE fancy-indexing operation per array.  ``DataLoader`` uses that fast path and never
 loops over samples in Python for them.
 """
+import bisect
+import math
 import numbers
+import warnings
 
 import numpy as np
 
 from .. import backend
-from ..random import generator
+from ..random import default_generator, generator, rng_of
 from ..tensor import Tensor
 
 
@@ -21,13 +25,39 @@ class Dataset:
     """
 
     def __len__(self):
-        raise NotImplementedError(f"{type(self).__name__} must implement __len__")
+        # PyTorch's Dataset has no __len__ at all, so len() raises TypeError there too
+        raise TypeError(f"{type(self).__name__} has no len(): a map-style Dataset must implement __len__")
 
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
 
     def __add__(self, other):
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """数据流式的数据集：子类实现 ``__iter__``，按顺序产出样本（没有下标，也就不能打乱）。
+
+    Use it when samples come as a stream (lines of a huge file, a generator, a database cursor).
+    ``DataLoader`` then reads ``iter(dataset)`` and groups consecutive samples into batches;
+    ``shuffle``, ``sampler`` and ``batch_sampler`` are not allowed.  ``len()`` works only if the
+    subclass defines ``__len__``.  With ``num_workers=W`` every worker iterates its own copy, so split
+    the stream with ``get_worker_info()`` (see DataLoader) or each sample comes W times, as in PyTorch.
+    ``ds1 + ds2`` chains two streams (a ``ChainDataset``).
+    """
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it, it has no [index]")
+
+    def __len__(self):
+        raise TypeError(f"{type(self).__name__} has no len(): an IterableDataset has a length only if it "
+                        "defines __len__")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
 
 
 def _as_array(x, i):
@@ -96,12 +126,26 @@ class TensorDataset(Dataset):
         return self._n
 
     def __getitem__(self, index):
-        if not isinstance(index, numbers.Integral):
-            raise TypeError(f"TensorDataset indices must be integers, got {type(index).__name__} "
-                            f"(use get_batch for many indices)")
-        if not -self._n <= index < self._n:
-            raise IndexError(f"TensorDataset: index {index} is out of range for length {self._n}")
-        return tuple(Tensor._make(a[index], backend.device_of(a), None, 0) for a in self.arrays)
+        """``ds[i]`` -> tuple of one row per array; a slice / list / int array gives tuple of row blocks."""
+        if isinstance(index, numbers.Integral):
+            if not -self._n <= index < self._n:
+                raise IndexError(f"TensorDataset: index {index} is out of range for length {self._n}")
+            return tuple(Tensor._make(a[index], backend.device_of(a), None, 0) for a in self.arrays)
+        if isinstance(index, slice):
+            return tuple(Tensor._make(a[index], backend.device_of(a), None, 0) for a in self.arrays)
+        if isinstance(index, Tensor):
+            index = index.array
+        try:
+            idx = np.asarray(backend.to_device(index, "cpu") if hasattr(index, "dtype") else index)
+        except Exception:
+            idx = None
+        if idx is None or idx.dtype.kind not in "iub":
+            raise TypeError(f"TensorDataset indices must be integers, slices or integer arrays, got "
+                            f"{type(index).__name__}")
+        if idx.dtype.kind == "b":
+            idx = np.flatnonzero(idx)
+        idx = _check_indices(idx, self._n, "TensorDataset")
+        return tuple(Tensor._make(_take(a, idx), backend.device_of(a), None, 0) for a in self.arrays)
 
     def get_batch(self, indices):
         """One fancy-index per array: ``(a[indices] for a in arrays)`` as a tuple of raw arrays."""
@@ -148,7 +192,17 @@ class Subset(Dataset):
         return int(self.indices.shape[0])
 
     def __getitem__(self, index):
+        if isinstance(index, list):                     # like PyTorch: a list of positions
+            return self.dataset[[int(self.indices[i]) for i in index]]
         return self.dataset[int(self.indices[index])]
+
+    def __getitems__(self, indices):
+        """Several samples at once (DataLoader's per-sample path): the parent's ``__getitems__`` if
+        it has one, else one ``__getitem__`` per index."""
+        real = [int(self.indices[i]) for i in indices]
+        if callable(getattr(self.dataset, "__getitems__", None)):
+            return self.dataset.__getitems__(real)
+        return [self.dataset[i] for i in real]
 
     def _get_batch(self, indices):
         idx = _check_indices(indices, len(self), "Subset.get_batch")
@@ -156,54 +210,130 @@ class Subset(Dataset):
 
 
 class ConcatDataset(Dataset):
-    """Several datasets one after another (``len`` is the sum)."""
+    """Several map-style datasets one after another (``len`` is the sum); ``ds1 + ds2`` builds one.
+
+    ``cumulative_sizes[k]`` is the total length of the first k+1 datasets (PyTorch's attribute)."""
 
     def __init__(self, datasets):
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset needs at least one dataset")
-        self.cumulative = np.cumsum([len(d) for d in self.datasets])
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset (use ChainDataset)")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    @property
+    def cumulative(self):
+        return np.asarray(self.cumulative_sizes)
 
     def __len__(self):
-        return int(self.cumulative[-1])
+        return int(self.cumulative_sizes[-1])
 
     def __getitem__(self, index):
         n = len(self)
         if not -n <= index < n:
             raise IndexError(f"ConcatDataset: index {index} is out of range for length {n}")
         index %= n
-        k = int(np.searchsorted(self.cumulative, index, side="right"))
-        start = 0 if k == 0 else int(self.cumulative[k - 1])
+        k = bisect.bisect_right(self.cumulative_sizes, index)
+        start = 0 if k == 0 else int(self.cumulative_sizes[k - 1])
         return self.datasets[k][index - start]
 
 
+class ChainDataset(IterableDataset):
+    """几个 IterableDataset 首尾相接成一个数据流（``ds1 + ds2`` 对 IterableDataset 就是它）。"""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def _check(self, d):
+        if not isinstance(d, IterableDataset):
+            raise TypeError(f"ChainDataset only supports IterableDataset, got {type(d).__name__}")
+        return d
+
+    def __iter__(self):
+        for d in self.datasets:
+            yield from self._check(d)
+
+    def __len__(self):
+        return sum(len(self._check(d)) for d in self.datasets)
+
+
+class StackDataset(Dataset):
+    """把几个等长数据集"并排"：``StackDataset(a, b)[i] == (a[i], b[i])``，
+    ``StackDataset(image=a, text=b)[i] == {"image": a[i], "text": b[i]}``（多模态数据常用）。"""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset: pass the datasets either positionally (tuple samples) or as "
+                             "keywords (dict samples), not both")
+        if not args and not kwargs:
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        self.datasets = args if args else kwargs
+        parts = list(args) if args else list(kwargs.values())
+        self._length = len(parts[0])
+        if any(len(d) != self._length for d in parts):
+            raise ValueError(f"StackDataset: size mismatch between datasets, lengths "
+                             f"{[len(d) for d in parts]}")
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self):
+        return self._length
+
+
 def _split_lengths(lengths, n, who):
+    """PyTorch's rule: lengths that sum to 1 (within rounding, and not above 1) are fractions;
+    each gets ⌊f·n⌋ samples and the remainder is handed out one by one from the first split.
+    Otherwise they are sample counts and must add up to ``n``."""
     lengths = list(lengths)
-    if all(isinstance(x, numbers.Integral) for x in lengths):
-        if sum(lengths) != n:
-            raise ValueError(f"{who}: lengths {lengths} sum to {sum(lengths)}, but the dataset has {n} samples")
-        return [int(x) for x in lengths]
-    fr = np.asarray(lengths, dtype=np.float64)
-    if (fr < 0).any() or abs(fr.sum() - 1.0) > 1e-6:
-        raise ValueError(f"{who}: fractions {lengths} must be non-negative and sum to 1")
-    out = [int(np.floor(f * n)) for f in fr]
-    for k in range(n - sum(out)):          # hand out the remainder round-robin
-        out[k % len(out)] += 1
-    return out
+    for i, x in enumerate(lengths):
+        if isinstance(x, bool) or not isinstance(x, numbers.Real):
+            raise TypeError(f"{who}: lengths[{i}] must be an int or a float fraction, got {type(x).__name__}")
+    total = sum(lengths)
+    if math.isclose(total, 1) and total <= 1:
+        out = []
+        for i, f in enumerate(lengths):
+            if not 0 <= f <= 1:
+                raise ValueError(f"{who}: fraction at index {i} is not between 0 and 1 (got {f})")
+            out.append(int(math.floor(n * f)))
+        for k in range(n - sum(out)):          # hand out the remainder round-robin
+            out[k % len(out)] += 1
+        for i, s in enumerate(out):
+            if s == 0:
+                warnings.warn(f"{who}: length of split at index {i} is 0; this might result in an empty "
+                              "dataset", UserWarning, stacklevel=3)
+        return out
+    if not all(float(x).is_integer() and x >= 0 for x in lengths):
+        raise ValueError(f"{who}: lengths {lengths} are neither non-negative sample counts nor fractions "
+                         "that sum to 1")
+    if sum(lengths) != n:
+        raise ValueError(f"{who}: sum of input lengths {lengths} is {sum(lengths)}, which does not equal "
+                         f"the length of the input dataset ({n})")
+    return [int(x) for x in lengths]
 
 
 def _rng(seed):
     return generator() if seed is None else np.random.default_rng(seed)
 
 
-def random_split(dataset, lengths, seed=None):
+def random_split(dataset, lengths, generator=default_generator, *, seed=None):
     """随机划分：``random_split(ds, [0.8, 0.2])`` 或 ``random_split(ds, [800, 200])`` -> list of Subset.
 
-    Uses the library generator (``tg.manual_seed``) unless ``seed`` is given.
+    ``lengths``: sample counts that add up to ``len(dataset)``, or fractions that sum to 1 (each
+    split gets ⌊f·n⌋ samples, the remainder goes one by one to the first splits; PyTorch's rule).
+    ``generator``: a ``tg.Generator`` for a reproducible split, e.g.
+    ``random_split(ds, [0.8, 0.2], generator=tg.Generator().manual_seed(42))``; by default the
+    library generator (``tg.manual_seed``).  ``seed=`` (ours) uses a private NumPy generator instead.
     """
+    if seed is not None and generator is not default_generator and generator is not None:
+        raise ValueError("random_split: pass either generator= or seed=, not both")
     n = len(dataset)
     sizes = _split_lengths(lengths, n, "random_split")
-    perm = _rng(seed).permutation(n)
+    perm = _rng(seed).permutation(n) if seed is not None else rng_of(generator).permutation(n)
     out, start = [], 0
     for s in sizes:
         out.append(Subset(dataset, perm[start:start + s]))
