@@ -37,10 +37,13 @@ def test_matmul_ranks(a, b):
     check_op(lambda x, y: x @ y, np.matmul, [a, b])
 
 
-def test_matmul_mixed_dtypes_promote():
+def test_matmul_mixed_dtypes_are_refused_as_in_pytorch():
+    """PyTorch refuses float32 @ float64 ("expected m1 and m2 to have the same dtype"): so do we."""
     a = tg.ones(2, 3)
     b = tg.ones(3, 2, dtype="float64")
-    assert (a @ b).dtype == np.float64 and (a @ a.T).dtype == np.float32
+    with pytest.raises(RuntimeError, match="same dtype, got float32 and float64"):
+        a @ b
+    assert (a @ a.T).dtype == np.float32 and (b.T @ b).dtype == np.float64
 
 
 def test_matmul_errors_name_both_shapes():

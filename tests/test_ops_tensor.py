@@ -42,13 +42,20 @@ FLOAT_INT = [np.float32, np.float64, np.int32, np.int64]
 
 @pytest.mark.parametrize("da", FLOAT_INT)
 @pytest.mark.parametrize("db", FLOAT_INT)
-def test_tensor_tensor_promotion_follows_numpy(da, db):
-    a, b = np.array([1, 2], da), np.array([3, 4], db)
-    for op in (np.add, np.subtract, np.multiply):
-        out = op(tg.tensor(a, dtype=da), tg.tensor(b, dtype=db))
-        assert out.dtype == op(a, b).dtype, f"{op.__name__}({da.__name__}, {db.__name__})"
-    mm = tg.tensor(np.ones((2, 2), da), dtype=da) @ tg.tensor(np.ones((2, 2), db), dtype=db)
-    assert mm.dtype == np.result_type(da, db)
+@pytest.mark.parametrize("shapes", [((2,), (2,)), ((2,), ()), ((), (2,))])
+def test_tensor_tensor_promotion_follows_pytorch(da, db, shapes):
+    """PyTorch's rule, not NumPy's: float32 tensor * int64 tensor is float32, a 0-d operand of the same
+    category does not widen a dimensioned one."""
+    import torch            # the oracle: CI installs it, and its absence must fail, not skip
+    a, b = np.ones(shapes[0], da), np.full(shapes[1], 3, db)
+    for op in ("add", "sub", "mul", "pow"):
+        out = getattr(tg.tensor(a, dtype=da), op)(tg.tensor(b, dtype=db))
+        ref = getattr(torch.from_numpy(a), op)(torch.from_numpy(b))
+        assert str(out.dtype) == str(ref.dtype).replace("torch.", ""), f"{op}({da.__name__}{shapes[0]}, " \
+                                                                       f"{db.__name__}{shapes[1]})"
+    if da != db:                      # matmul does not promote in PyTorch: it refuses
+        with pytest.raises(RuntimeError, match="same dtype"):
+            tg.tensor(np.ones((2, 2), da), dtype=da) @ tg.tensor(np.ones((2, 2), db), dtype=db)
 
 
 def test_float32_plus_float64_is_float64_and_grads_keep_their_dtype():

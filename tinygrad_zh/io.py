@@ -278,13 +278,24 @@ def _read_archive(f, path):
         raise _bad(path, f"the archive is damaged or truncated ({type(e).__name__}: {e})") from None
 
 
-def load(path, map_location=None):
+def load(path, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **kwargs):
     """读回 ``tg.save`` 写的对象：数组还是数组，Tensor 还是 Tensor（Parameter 还是 Parameter）。
 
     ``map_location``: None (each array goes back to the device it was saved from), ``"cpu"`` or
-    ``"cuda"``. A damaged, truncated or foreign file (pickle, torch.save, .npy) raises
-    ``CheckpointError`` (a ValueError) naming the path and the problem."""
+    ``"cuda"`` (or a ``tg.device``). A damaged, truncated or foreign file (pickle, torch.save, .npy)
+    raises ``CheckpointError`` (a ValueError) naming the path and the problem.
+
+    ``weights_only``: our format never unpickles code, so every load is "weights only" and both values
+    load the same thing (``False`` is PyTorch's permission to run pickled code; there is none to run).
+    ``pickle_module``/``mmap`` are refused: our files are not pickles."""
+    if weights_only not in (True, False, None):
+        raise TypeError(f"tg.load: weights_only must be a bool, got {weights_only!r}")
+    if pickle_module is not None or mmap or kwargs:
+        extra = "pickle_module" if pickle_module is not None else "mmap" if mmap else next(iter(kwargs))
+        raise TypeError(f"tg.load: {extra!r} is not supported (our files are not pickles)")
     if map_location is not None:
+        if hasattr(map_location, "type") and isinstance(map_location, str):
+            map_location = str.__str__(map_location)
         if not isinstance(map_location, str):
             raise TypeError(f"tg.load: map_location must be None, 'cpu' or 'cuda', got {map_location!r}")
         map_location = backend.normalize_device(map_location)

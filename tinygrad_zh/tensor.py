@@ -59,6 +59,20 @@ def _alias(op, dim, axis, keepdim=False, keepdims=None):
     return dim, bool(keepdim)
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def promote_types(a, b):
+    """PyTorch 的类型提升（两个张量）：类别高的（bool < 整数 < 浮点）决定结果；同一类别时，
+    有维度的张量优先于 0 维张量，最后才按 NumPy 取更宽的类型。float32 张量 ** int64 张量 -> float32。"""
+    ca, cb = _CATEGORY.get(a.dtype.kind, 3), _CATEGORY.get(b.dtype.kind, 3)
+    if ca != cb:
+        return a.dtype if ca > cb else b.dtype
+    if (a.ndim == 0) != (b.ndim == 0):
+        return b.dtype if a.ndim == 0 else a.dtype
+    return np.result_type(a.dtype, b.dtype)
+
+
 def _dim1(dim, ndim, op):
     if not -max(ndim, 1) <= dim < max(ndim, 1):     # a 0-d tensor accepts dim 0 and -1 (PyTorch)
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
@@ -461,7 +475,7 @@ class Tensor:
         a, b = (other, self) if reverse else (self, other)
         if a.dtype != b.dtype:
             # a Python scalar only decides the kind (int tensor * 0.5 -> float32, not float64)
-            dt = other.dtype if scalar else np.result_type(a.dtype, b.dtype)
+            dt = other.dtype if scalar else promote_types(a, b)
             if dt.kind != "f" and op in (E.Div,):
                 dt = backend.DEFAULT_FLOAT
             a, b = a.to(dt), b.to(dt)
@@ -504,8 +518,8 @@ class Tensor:
         other = self._lift(other)
         a, b = self, other
         if a.dtype != b.dtype:
-            dt = np.result_type(a.dtype, b.dtype)
-            a, b = a.to(dt), b.to(dt)
+            raise RuntimeError(f"matmul: expected both operands to have the same dtype, got {a.dtype} and "
+                               f"{b.dtype} (convert one with .float() / .double() / .to(dtype))")
         return M.MatMul.apply(a, b)
 
     # comparisons: bool tensors without grad
@@ -943,7 +957,7 @@ def where(condition, x, y):
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
     xt, yt = ref._lift(x), ref._lift(y)
     if xt.dtype != yt.dtype:
-        dt = np.result_type(xt.dtype, yt.dtype)
+        dt = promote_types(xt, yt)
         xt, yt = xt.to(dt), yt.to(dt)
     return E.Where.apply(cond, xt, yt)
 
