@@ -179,7 +179,7 @@ def to_device(arr, device):
         return arr
     if device == "cuda":
         return require_cuda().asarray(arr)
-    return arr.get()  # cupy -> numpy
+    return to_host(arr)  # cupy -> numpy
 
 
 def normalize_dtype(dtype):
@@ -221,8 +221,88 @@ def register_kernel(device, name, fn):
     _KERNELS[(device, name)] = fn
 
 
+KERNEL_DTYPES = (float32, float64)     # what kernels/*.cu are compiled for
+
+
 def kernel_for(arr, name):
-    """The registered kernel ``name`` for the device of ``arr``, or None (NumPy arrays: always None)."""
-    if not _KERNELS or isinstance(arr, np.ndarray):
+    """The registered kernel ``name`` for the device of ``arr``, or None: NumPy arrays, and dtypes
+    the kernels do not handle (int, float16, ...), keep the ops' array code."""
+    if not _KERNELS or isinstance(arr, np.ndarray) or arr.dtype not in KERNEL_DTYPES:
         return None
     return _KERNELS.get((device_of(arr), name))
+
+
+# --------------------------------------------------------------------------- no syncs in a step
+# 设备上的检查（标签越界、概率越界、范数非有限）不能立即在主机上判断：那要等 GPU 算完（一次同步）。
+# check_later 把 "bad" 留在设备上，等下一次本来就要同步的时候（loss.item()、.numpy()）一并检查。
+# Checks of device data are deferred: ``check_later(bad, exc, message)`` raises at once for NumPy
+# arrays; for CuPy arrays it keeps ``bad.any()`` on the device and ``raise_pending()`` (called
+# where the host waits anyway: ``to_host``, ``Tensor.item()/numpy()``) looks at all of them with
+# one transfer. So a training step makes no device-to-host synchronisation for its checks.
+_PENDING = []
+MAX_PENDING = 64        # bound the memory held: beyond it, check (one sync per 64 steps at most)
+
+
+def check_later(bad, exc, message):
+    """Raise ``exc(message)`` if any element of the boolean array ``bad`` is true: now for NumPy,
+    at the next ``raise_pending()`` for device arrays. ``message`` may be a callable (evaluated
+    only when the check fails, so it may read device data)."""
+    if isinstance(bad, (np.ndarray, np.generic, bool)):
+        if np.any(bad):
+            raise exc(message() if callable(message) else message)
+        return
+    _PENDING.append((bad.any(), exc, message))
+    if len(_PENDING) >= MAX_PENDING:
+        raise_pending()
+
+
+def _pending_flags(xp):
+    items = list(_PENDING)
+    _PENDING.clear()
+    return items, xp.stack([b.reshape(1) for b, _, _ in items]).reshape(-1).astype(np.uint8)
+
+
+def _raise_first(items, flags):
+    for f, (_, exc, message) in zip(flags, items):
+        if f:
+            raise exc(message() if callable(message) else message)
+
+
+def raise_pending():
+    """Evaluate the deferred device checks (one device-to-host transfer) and raise the first failure."""
+    if _PENDING:
+        items, flags = _pending_flags(array_module(_PENDING[0][0]))
+        _raise_first(items, flags.get())
+
+
+def to_host(arr):
+    """A NumPy copy of ``arr``. For a device array this is the sync point of the deferred checks:
+    their flags travel in the same transfer as the data (one sync), and a failed check raises."""
+    if isinstance(arr, np.ndarray):
+        return arr
+    if not _PENDING:
+        return arr.get()
+    xp = array_module(arr)
+    items, flags = _pending_flags(xp)
+    data = xp.ascontiguousarray(arr).reshape(-1).view(np.uint8)
+    both = xp.concatenate([flags, data]).get()          # one transfer for flags and data
+    _raise_first(items, both[:len(items)])
+    return both[len(items):].view(arr.dtype).reshape(arr.shape)
+
+
+_SCALARS = {}       # (device, dtype, value key) -> 0-d array
+
+
+def scalar_array(value, dtype, device):
+    """A cached 0-d array holding the Python scalar ``value`` as ``dtype`` on ``device``: ``x * 0.5``
+    on the GPU then copies nothing from the host (a fresh ``cupy.asarray(0.5)`` is a host-to-device
+    copy per operation). On a device the array is shared: never write into it."""
+    if device == "cpu":
+        return np.asarray(value, dtype=dtype)        # cheap on the CPU, and private to the caller
+    key = (device, dtype, value.hex() if type(value) is float else (type(value), value))
+    a = _SCALARS.get(key)
+    if a is None:
+        if len(_SCALARS) > 4096:
+            _SCALARS.clear()
+        a = _SCALARS[key] = get_xp(device).asarray(value, dtype=dtype)
+    return a

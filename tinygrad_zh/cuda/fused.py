@@ -1,7 +1,9 @@
 """融合 GPU 运算的 Python 入口：检查参数、分配输出，然后交给 ``launch``（一行）。
 
 Each function works on CuPy arrays (device ``'cuda'``) of dtype float32 or float64 and returns
-new CuPy arrays (``adam_update`` updates in place). The NumPy function of the same name in
+new CuPy arrays (``adam_update`` updates in place). The LSTM cell, im2col/col2im and max-pool
+functions, which ``ops`` calls for every CUDA array, hand other dtypes (float16, ...) to the ops'
+array code (the activations and softmax CE are skipped for them by ``backend.kernel_for``). The NumPy function of the same name in
 ``tinygrad_zh/cuda/reference.py`` computes the same result on the CPU and documents the maths.
 
 Drop-in signatures (same arguments, same layouts, same results as the NumPy array helpers):
@@ -16,12 +18,21 @@ Drop-in signatures (same arguments, same layouts, same results as the NumPy arra
 import math
 
 from .. import backend
-from .launch import InOut, Out, float_dtype, launch
+from .launch import SUFFIX, InOut, Out, float_dtype, launch
 from .reference import ACTIVATIONS, pool_geometry, window_geometry
 
 __all__ = ["lstm_cell_forward", "lstm_cell_backward", "softmax_ce_forward", "softmax_ce_backward",
            "activation_forward", "activation_backward", "adam_update", "im2col", "col2im",
            "maxpool_forward", "maxpool_backward", "ACTIVATIONS"]
+
+
+def _array_code(cp, a, module, name):
+    """For a CuPy array of a dtype our kernels are not compiled for (float16, int, ...): the ops'
+    array code of the same signature (``ops.<module>.<name>``), which runs on CuPy; else None."""
+    if isinstance(a, cp.ndarray) and a.dtype not in SUFFIX:
+        import importlib
+        return getattr(importlib.import_module(f"..ops.{module}", __package__), name)
+    return None
 
 
 def _shape_error(op, expected, **arrays):
@@ -45,6 +56,9 @@ def lstm_cell_forward(A, c_prev, gates=None, c=None, tanh_c=None, h=None):
     ``A`` itself: every thread reads its four pre-activations before writing the gates)."""
     op = "lstm_cell_forward"
     cp = backend.require_cuda()
+    other = _array_code(cp, A, "lstm", "lstm_cell_forward_arrays")
+    if other is not None:
+        return other(A, c_prev, gates, c, tanh_c, h)
     dtype = float_dtype(op, A=A, c_prev=c_prev)
     if A.ndim != 2 or c_prev.ndim != 2 or A.shape != (c_prev.shape[0], 4 * c_prev.shape[1]):
         raise _shape_error(op, "A (B, 4H) and c_prev (B, H)", A=A, c_prev=c_prev)
@@ -65,6 +79,9 @@ def lstm_cell_backward(gates, c_prev, tanh_c, dh, dc, dA=None, dc_prev=None, tmp
     ``ops.lstm.lstm_cell_backward_arrays`` and not used (the kernel needs no scratch)."""
     op = "lstm_cell_backward"
     cp = backend.require_cuda()
+    other = _array_code(cp, gates, "lstm", "lstm_cell_backward_arrays")
+    if other is not None:
+        return other(gates, c_prev, tanh_c, dh, dc, dA, dc_prev, tmp)
     dtype = float_dtype(op, gates=gates, c_prev=c_prev, tanh_c=tanh_c, dh=dh, dc=dc)
     if c_prev.ndim != 2 or gates.shape != (c_prev.shape[0], 4 * c_prev.shape[1]) or \
             any(a is not None and a.shape != c_prev.shape for a in (tanh_c, dh, dc)):
@@ -81,7 +98,7 @@ def lstm_cell_backward(gates, c_prev, tanh_c, dh, dc, dA=None, dc_prev=None, tmp
 
 
 # ----------------------------------------------------------------------------- softmax CE
-def _check_targets(op, cp, logits, target, ignore_index):
+def _check_targets(op, cp, logits, target, ignore_index, check=True):
     if logits.ndim != 2:
         raise ValueError(f"{op}: expected logits of shape (N, C), got {tuple(logits.shape)}")
     if not isinstance(target, cp.ndarray) or target.dtype.kind not in "iu":
@@ -93,20 +110,28 @@ def _check_targets(op, cp, logits, target, ignore_index):
     n, c = logits.shape
     if n and c == 0:
         raise ValueError(f"{op}: logits have 0 classes (shape {tuple(logits.shape)})")
+    if not check or not n:
+        return
     bad = ((target < 0) | (target >= c)) & (target != ignore_index)
-    if n and bool(bad.any()):
-        first = int(target[bad][0])
-        raise IndexError(f"{op}: target {first} is out of range for {c} classes "
-                         f"(ignore_index={ignore_index})")
+
+    def message():
+        return f"{op}: target {int(target[bad][0])} is out of range for {c} classes (ignore_index={ignore_index})"
+    if check == "later":            # the ops: no device-to-host sync in a training step
+        backend.check_later(bad, IndexError, message)
+    elif bool(bad.any()):           # one sync: fine for a direct call
+        raise IndexError(message())
 
 
-def softmax_ce_forward(logits, target, ignore_index=-100):
+def softmax_ce_forward(logits, target, ignore_index=-100, check=True):
     """Per-row softmax cross-entropy on the GPU: ``(loss (N,), lse (N,))`` with lse the row
-    log-sum-exp (keep it for the backward); rows whose target is ``ignore_index`` get loss 0."""
+    log-sum-exp (keep it for the backward); rows whose target is ``ignore_index`` get loss 0.
+
+    ``check``: True raises IndexError for out-of-range targets at once (a device-to-host sync);
+    ``"later"`` defers the check to the next sync (``backend.check_later``); False skips it."""
     op = "softmax_ce_forward"
     cp = backend.require_cuda()
     dtype = float_dtype(op, logits=logits)
-    _check_targets(op, cp, logits, target, ignore_index)
+    _check_targets(op, cp, logits, target, ignore_index, check)
     n, c = logits.shape
     loss, lse = cp.empty(n, dtype), cp.empty(n, dtype)
     launch(op, "softmax_ce.cu", "softmax_ce_fwd", dtype,
@@ -114,7 +139,7 @@ def softmax_ce_forward(logits, target, ignore_index=-100):
     return loss, lse
 
 
-def softmax_ce_backward(logits, target, lse, scale, ignore_index=-100):
+def softmax_ce_backward(logits, target, lse, scale, ignore_index=-100, check=True):
     """Gradient of the per-row losses on the GPU: ``(softmax(logits) - onehot(target)) * scale``.
 
     ``scale`` is a number or an (N,) array (for ``reduction='mean'``: upstream grad / number of
@@ -122,7 +147,7 @@ def softmax_ce_backward(logits, target, lse, scale, ignore_index=-100):
     op = "softmax_ce_backward"
     cp = backend.require_cuda()
     dtype = float_dtype(op, logits=logits, lse=lse)
-    _check_targets(op, cp, logits, target, ignore_index)
+    _check_targets(op, cp, logits, target, ignore_index, check)
     n, c = logits.shape
     if lse.shape != (n,):
         raise _shape_error(op, f"lse ({n},)", logits=logits, lse=lse)
@@ -204,6 +229,9 @@ def im2col(x, kernel_size, stride=1, padding=0):
     ``ops.conv.im2col_arrays``: row (c, ki, kj), column (n, oh, ow))."""
     op = "im2col"
     cp = backend.require_cuda()
+    other = _array_code(cp, x, "conv", "im2col_arrays")
+    if other is not None:
+        return other(x, kernel_size, stride, padding)
     dtype = float_dtype(op, x=x)
     q = window_geometry(op, x.shape, kernel_size, stride, padding)
     N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW = q
@@ -217,6 +245,9 @@ def col2im(col, x_shape, kernel_size, stride=1, padding=0):
     window entries summed (a gather per pixel: deterministic, no atomics)."""
     op = "col2im"
     cp = backend.require_cuda()
+    other = _array_code(cp, col, "conv", "col2im_arrays")
+    if other is not None:
+        return other(col, x_shape, kernel_size, stride, padding)
     dtype = float_dtype(op, col=col)
     q = window_geometry(op, x_shape, kernel_size, stride, padding)
     N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW = q
@@ -235,6 +266,9 @@ def maxpool_forward(x, kernel_size, stride=None, padding=0):
     to kernel_size; padding ≤ kernel/2)."""
     op = "maxpool_forward"
     cp = backend.require_cuda()
+    other = _array_code(cp, x, "conv", "maxpool_forward_arrays")
+    if other is not None:
+        return other(x, kernel_size, stride, padding)
     dtype = float_dtype(op, x=x)
     q = pool_geometry(op, x.shape, kernel_size, stride, padding)
     N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW = q
@@ -249,6 +283,9 @@ def maxpool_backward(grad_out, idx, x_shape, kernel_size, stride=None, padding=0
     output gradients of the windows whose maximum it was."""
     op = "maxpool_backward"
     cp = backend.require_cuda()
+    other = _array_code(cp, grad_out, "conv", "maxpool_backward_arrays")
+    if other is not None:
+        return other(grad_out, idx, x_shape, kernel_size, stride, padding)
     dtype = float_dtype(op, grad_out=grad_out)
     q = pool_geometry(op, x_shape, kernel_size, stride, padding)
     N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW = q

@@ -23,6 +23,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if not params:
         return Tensor(np.array(0.0, np.float32))
     dtype, device = params[0].grad.dtype, params[0].grad.device
+    if device != "cpu" and all(p.grad.device == device for p in params):
+        return _clip_grad_norm_device(params, float(max_norm), q, error_if_nonfinite, dtype, device)
     norms = []
     for p in params:
         g = p.grad.array
@@ -49,6 +51,39 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             g = p.grad
             p.grad = Tensor._make(g.array * g.dtype.type(scale), g.device, None, 0)
     return Tensor(np.array(total, dtype), dtype=dtype, device=device)
+
+
+def _clip_grad_norm_device(params, max_norm, q, error_if_nonfinite, dtype, device):
+    """clip_grad_norm_ on the GPU without a device-to-host sync (PyTorch's way): the total norm
+    stays a device scalar, every gradient is multiplied by min(max_norm / (total + 1e-6), 1);
+    the non-finite check is deferred to the next sync (``backend.check_later``)."""
+    from .. import backend
+    xp = params[0].grad._xp
+    parts = []
+    for p in params:
+        a = xp.abs(p.grad.array.astype(np.float64))
+        if q == math.inf:
+            parts.append(a.max() if a.size else xp.zeros((), np.float64))
+        elif q == 0:
+            parts.append((a != 0).sum().astype(np.float64))
+        else:
+            parts.append((a ** q).sum())
+    parts = xp.stack([x.reshape(()) for x in parts])
+    if q == math.inf:
+        total = parts.max()
+    elif q == 0:
+        total = parts.sum()
+    else:
+        total = parts.sum() ** (1.0 / q)
+    if error_if_nonfinite:
+        backend.check_later(~xp.isfinite(total), RuntimeError,
+                            f"clip_grad_norm_: the total norm of order {q} of the gradients is not "
+                            "finite, so they cannot be clipped (pass error_if_nonfinite=False to allow it)")
+    coef = xp.minimum(max_norm / (total + 1e-6), 1.0)
+    for p in params:
+        g = p.grad
+        p.grad = Tensor._make(g.array * coef.astype(g.dtype), g.device, None, 0)
+    return Tensor._make(total.astype(dtype), device, None, 0)
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):

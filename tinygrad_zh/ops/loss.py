@@ -7,6 +7,7 @@ passed as raw arrays (constants: no gradient flows into them).
 """
 import numpy as np
 
+from .. import backend
 from ..autograd import Function
 from ..backend import array_module
 
@@ -85,10 +86,15 @@ class NLLLoss(Function):
         n, c = logp.shape
         valid = target != ignore_index
         safe = xp.where(valid, target, 0)
-        if n and (int(safe.max()) >= c or int(safe.min()) < 0):
-            bad = int(safe.max()) if int(safe.max()) >= c else int(safe.min())
-            raise IndexError(f"nll_loss: target {bad} is out of range for {c} classes "
-                             f"(valid: 0..{c - 1} or ignore_index={ignore_index})")
+        if n:       # on the GPU checked at the next sync (no device-to-host wait in the step)
+            bad = (safe >= c) | (safe < 0)
+
+            def message(safe=safe):
+                first = int(safe[bad][0])
+                return (f"nll_loss: target {first} is out of range for {c} classes "
+                        f"(valid: 0..{c - 1} or ignore_index={ignore_index})")
+            backend.check_later(bad, IndexError, message)
+            safe = xp.clip(safe, 0, c - 1) if not isinstance(safe, np.ndarray) else safe
         w = valid.astype(logp.dtype)
         if weight is not None:
             if weight.shape != (c,):
@@ -132,10 +138,12 @@ class BCELoss(Function):
 
     def forward(self, p, y, weight=None, reduction="mean"):
         xp = array_module(p)
-        if p.size and (float(p.min()) < 0 or float(p.max()) > 1):
-            raise ValueError("binary_cross_entropy: all elements of input must be probabilities in "
-                             f"[0, 1], got values in [{float(p.min())}, {float(p.max())}] "
-                             "(pass logits to binary_cross_entropy_with_logits instead)")
+        if p.size:  # NumPy: at once; GPU: at the next sync (no device-to-host wait in the step)
+            backend.check_later(
+                (p < 0) | (p > 1), ValueError,
+                lambda: ("binary_cross_entropy: all elements of input must be probabilities in "
+                         f"[0, 1], got values in [{float(p.min())}, {float(p.max())}] "
+                         "(pass logits to binary_cross_entropy_with_logits instead)"))
         _check_weight(weight, p.shape, "binary_cross_entropy")
         with np.errstate(divide="ignore"):                  # log 0 = -inf, clamped right away
             logp = xp.maximum(xp.log(p), p.dtype.type(-100))

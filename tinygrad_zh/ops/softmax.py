@@ -56,6 +56,9 @@ class SoftmaxCrossEntropy(Function):
             raise ValueError(f"cross_entropy: target shape {target.shape} does not match logits {x.shape}: "
                              f"expected ({x.shape[0]},)")
         n, c = x.shape
+        self.kernel = kernel_for(x, "softmax_ce_forward")
+        if self.kernel is not None:                 # GPU: kernels/softmax_ce.cu, one block per row
+            return self._forward_kernel(x, target, ignore_index, reduction)
         lo, hi = (int(target.min()), int(target.max())) if n else (0, 0)
         valid, safe, count = None, target, n        # 通常没有要忽略的行：不必做掩码
         if lo <= ignore_index <= hi:                # 有行被忽略：把它们的类别换成 0，损失和梯度乘以 0
@@ -66,42 +69,55 @@ class SoftmaxCrossEntropy(Function):
             raise IndexError(f"cross_entropy: target {hi if hi >= c else lo} is out of range for {c} classes")
         self.scale = 1.0 / max(count, 1) if reduction == "mean" else 1.0
         self.reduction, self.valid = reduction, valid
-        self.kernel = kernel_for(x, "softmax_ce_forward")
-        if self.kernel is not None:                 # GPU: kernels/softmax_ce.cu, one block per row
-            nll, self.lse = self.kernel(x, target, ignore_index)
-            self.x, self.target, self.ignore_index = x, target, ignore_index
-        else:
-            # 一个 (N, C) 缓冲走完全程：x - m → e = e^{x-m}（原地）。softmax p = e / s 不单独算出来：
-            # 反向把 1/s 和梯度的系数合成一次乘法（大词表时每一遍都是几十 MB 的读写）
-            rows = xp.arange(n)
-            e = x - x.max(axis=1, keepdims=True)
-            z_y = e[rows, safe]                     # 目标类的 x - m
-            xp.exp(e, out=e)
-            s = e @ ones_vector(e, c)               # s = Σⱼ e^{xⱼ-m}（按行求和写成 BLAS gemv，比 sum(1) 快）
-            nll = xp.log(s) - z_y                   # -log pᵧ = log Σ e^{x-m} - (xᵧ - m)
-            if valid is not None:
-                nll *= valid
-            self.e, self.s, self.safe, self.rows = e, s, safe, rows
+        # 一个 (N, C) 缓冲走完全程：x - m → e = e^{x-m}（原地）。softmax p = e / s 不单独算出来：
+        # 反向把 1/s 和梯度的系数合成一次乘法（大词表时每一遍都是几十 MB 的读写）
+        rows = xp.arange(n)
+        e = x - x.max(axis=1, keepdims=True)
+        z_y = e[rows, safe]                         # 目标类的 x - m
+        xp.exp(e, out=e)
+        s = e @ ones_vector(e, c)                   # s = Σⱼ e^{xⱼ-m}（按行求和写成 BLAS gemv，比 sum(1) 快）
+        nll = xp.log(s) - z_y                       # -log pᵧ = log Σ e^{x-m} - (xᵧ - m)
+        if valid is not None:
+            nll *= valid
+        self.e, self.s, self.safe, self.rows = e, s, safe, rows
         if reduction == "none":
             return nll
         total = nll.sum()
         return total * x.dtype.type(self.scale) if reduction == "mean" else total
 
+    def _forward_kernel(self, x, target, ignore_index, reduction):
+        """GPU path without a device-to-host sync: the target range check is deferred
+        (``backend.check_later``, raised at the next ``.item()``), the number of valid rows for
+        ``mean`` stays a device scalar; ignored rows get loss and gradient 0 in the kernel."""
+        xp = array_module(x)
+        nll, self.lse = self.kernel(x, target, ignore_index, check="later")
+        self.x, self.target, self.ignore_index = x, target, ignore_index
+        self.reduction, self.valid = reduction, None
+        if reduction == "mean":                     # 1 / max(有效行数, 1)，留在设备上
+            count = (target != ignore_index).sum()
+            self.scale = xp.maximum(count, 1).astype(x.dtype)
+            self.scale = x.dtype.type(1) / self.scale
+        else:
+            self.scale = None
+        if reduction == "none":
+            return nll
+        total = nll.sum()
+        return total * self.scale if reduction == "mean" else total
+
     def backward(self, g):
         """L = -log pᵧ, p = softmax(x):  ∂L/∂x = p - onehot(y) —— 预测概率减去真实标签，最简洁的梯度；
         mean 时再除以有效样本数，被 ignore 的行梯度为 0。"""
         # 每行的系数 w：上游梯度（mean 时 × 1/有效样本数）× valid
+        if self.kernel is not None:                 # GPU：系数留在设备上，不同步
+            w = g if self.scale is None else g * self.scale.astype(g.dtype)
+            return kernel_for(self.x, "softmax_ce_backward")(self.x, self.target, self.lse, w,
+                                                             self.ignore_index, check=False), None
         if self.reduction == "none":
             w = g
-        elif self.kernel is None:
-            w = float(g) * self.scale               # 一个 Python 数：乘到 float32 数组上仍是 float32
         else:
-            w = g * g.dtype.type(self.scale)        # GPU：留在设备上，不同步
+            w = float(g) * self.scale               # 一个 Python 数：乘到 float32 数组上仍是 float32
         if self.valid is not None:
             w = self.valid.astype(g.dtype) * w
-        if self.kernel is not None:
-            return kernel_for(g, "softmax_ce_backward")(self.x, self.target, self.lse, w,
-                                                        self.ignore_index), None
         coef = (w / self.s)[:, None]                # d = w·(p - onehot(y)) = e·(w/s) - w·onehot(y)
         if self.may_overwrite_saved:                # e 反向后即释放：梯度直接写在 e 上，不再新建 (N, C) 数组
             d = self.e

@@ -29,6 +29,11 @@ from . import _state
 _NP = np.ndarray
 
 
+def _quiet():
+    """CuPy never warns about floating-point errors (inf, nan): neither does the simulator."""
+    return np.errstate(all="ignore")
+
+
 def _unsupported(x):
     return TypeError(f"Unsupported type {type(x)}")
 
@@ -171,7 +176,8 @@ class MemoryPointer:
 # --------------------------------------------------------------------------- ndarray
 def _method(name, sync=None):
     def m(self, *args, **kwargs):
-        return _wrap(getattr(self._a, name)(*_un(args), **_un_kw(kwargs)), (self,))
+        with _quiet():
+            return _wrap(getattr(self._a, name)(*_un(args), **_un_kw(kwargs)), (self,))
     m.__name__ = name
     return m
 
@@ -183,7 +189,8 @@ def _binop(ufunc, reflected=False):
         if type(other) is not ndarray and not _is_scalar(other):
             return NotImplemented
         o = _un(other)
-        return _wrap(ufunc(o, self._a) if reflected else ufunc(self._a, o))
+        with _quiet():
+            return _wrap(ufunc(o, self._a) if reflected else ufunc(self._a, o))
     return op
 
 
@@ -191,7 +198,8 @@ def _iop(ufunc):
     def op(self, other):
         if isinstance(other, _NP):
             raise _unsupported(other)
-        ufunc(self._a, _un(other), out=self._a)
+        with _quiet():
+            ufunc(self._a, _un(other), out=self._a)
         return self
     return op
 
@@ -598,7 +606,8 @@ class _Ufunc:
         for x in a:
             if not isinstance(x, _NP) and not _is_scalar(x):
                 raise _unsupported(x)
-        r = self._f(*a, out=None if out is None else out._a, dtype=dtype, casting=casting)
+        with _quiet():
+            r = self._f(*a, out=None if out is None else out._a, dtype=dtype, casting=casting)
         if out is not None:
             return out
         return _wrap(r)
@@ -630,7 +639,8 @@ def _func(f, name=None):
     def g(*args, **kwargs):
         a, kw = _un(args), _un_kw(kwargs)
         out = kwargs.get("out")
-        r = f(*a, **kw)
+        with _quiet():
+            r = f(*a, **kw)
         if out is not None and type(out) is ndarray:
             return out
         return _wrap(r, args)

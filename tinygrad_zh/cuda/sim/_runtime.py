@@ -180,8 +180,12 @@ class memory:
     MemoryPool = MemoryPool
 
 
+from . import _nccl  # noqa: E402
+
+
 class cuda:
     """The ``cupy.cuda`` namespace of the simulator."""
+    nccl = _nccl
     Device = Device
     Stream = Stream
     Event = Event
