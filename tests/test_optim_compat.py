@@ -100,6 +100,11 @@ def test_adagrad_state_exists_before_the_first_step():
         assert sd["state"][i]["step"] == 0
         np.testing.assert_array_equal(sd["state"][i]["sum"], tsd["state"][i]["sum"].numpy())
         assert sd["state"][i]["sum"].dtype == np.float64
+    # documented difference: a group's own initial_accumulator_value is used for its parameters
+    # (PyTorch fills every parameter's sum with the constructor's value)
+    opt = tg.optim.Adagrad([{"params": pair.ours[:2]}, {"params": pair.ours[2:], "initial_accumulator_value": 2.0}],
+                           initial_accumulator_value=0.5)
+    assert [float(opt.state[p]["sum"].flat[0]) for p in pair.ours] == [0.5, 0.5, 2.0, 2.0]
 
 
 @pytest.mark.parametrize("cls,kw,group_kw", [

@@ -435,11 +435,14 @@ class DataLoader:
             return self.collate_fn(samples, self.device)
         return self.collate_fn(samples)
 
+    def _fast_path(self):
+        return self._auto_collation and self.collate_fn is default_collate and hasattr(self.dataset, "get_batch")
+
     def _fetch_map(self, idx):
         ds = self.dataset
         if not self._auto_collation:
             return self._collate(ds[idx])
-        if self.collate_fn is default_collate and hasattr(ds, "get_batch"):
+        if self._fast_path():
             out = ds.get_batch(np.asarray(idx, dtype=np.int64))      # one fancy index per array
             if isinstance(out, tuple):
                 return [_wrap(a, self.device) for a in out]
@@ -523,7 +526,7 @@ class _MapIter:
         k, self._k = self._k, self._k + 1
         if workers is None:
             return loader._fetch_map(idx)
-        return workers[k % len(workers)].run(loader._fetch_map, idx)
+        return workers[k % len(workers)].run(loader._fetch_map, idx, user_code=not loader._fast_path())
 
     def __len__(self):
         return len(self._loader)
