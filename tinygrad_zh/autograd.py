@@ -20,6 +20,7 @@ from . import function as _pytorch_form    # ctx.save_for_backward & co. (import
 
 _grad_enabled = True
 _tracer = None          # set by tinygrad_zh.viz.trace(): called for every backward step
+_anomaly = False        # set by detect_anomaly(): nodes remember where they were made, backward checks NaN/inf
 _Tensor = None          # the Tensor class; tensor.py imports this module and then fills this in
                         # (importing it here would be circular, and an import inside apply() is slow)
 
@@ -111,6 +112,8 @@ class Function(_pytorch_form.FunctionCtx):
         if record:
             fn.parents = inputs
             fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            if _anomaly:
+                fn._created_at = _user_stack()
         ctx = fn if record else None
         if cls.n_outputs == 1:
             outs = (_Tensor._make(out, device, ctx, 0),)
@@ -298,6 +301,8 @@ def backward(root, gradient=None, retain_graph=False, capture=None):
                                "that needs none)")
         if _tracer is not None:
             _tracer(fn, gouts, gin)
+        if _anomaly:
+            _check_finite(fn, gin)
         needs = fn.needs_input_grad_tensors if fn._ctx_style else fn.needs_input_grad
         for i, (p, g, need) in enumerate(zip(fn.parents, gin, needs)):
             if not need or g is None:
@@ -365,3 +370,59 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                    "of the outputs; pass allow_unused=True if this is expected")
         result.append(None if g is None else _Tensor._make(g.astype(x.dtype, copy=False), x.device, None, 0))
     return tuple(result)
+
+
+# ---------------------------------------------------------------- anomaly detection (找出第一个 NaN)
+def _user_stack():
+    import traceback
+    frames = [f for f in traceback.extract_stack()[:-3] if "tinygrad_zh" not in f.filename.replace("\\", "/")
+              or "/examples/" in f.filename.replace("\\", "/")]
+    return "".join(traceback.format_list(frames[-6:]))
+
+
+def _check_finite(fn, gin):
+    for i, g in enumerate(gin):
+        if g is None or getattr(g, "dtype", None) is None or g.dtype.kind != "f":
+            continue
+        xp = type(g).__module__.split(".")[0]
+        bad = not bool(__import__(xp).isfinite(g).all())
+        if bad:
+            where = fn.__dict__.get("_created_at") or "  (created before anomaly detection was enabled)\n"
+            kind = "nan" if bool(__import__(xp).isnan(g).any()) else "inf"
+            raise RuntimeError(f"Function '{type(fn).__name__}Backward' returned {kind} values in its "
+                               f"gradient for input {i} (shape {tuple(g.shape)}).\n"
+                               f"The forward op was created at (most recent call last):\n{where}")
+
+
+class detect_anomaly:
+    """``with tg.autograd.detect_anomaly():`` 反向传播一遇到 NaN/inf 梯度就报错，指出是哪个运算、
+    它在你的代码哪一行被创建。Slower (every node records a stack): for debugging only."""
+
+    def __init__(self, check_nan=True):
+        self.mode = bool(check_nan)
+
+    def __enter__(self):
+        global _anomaly
+        self._prev, _anomaly = _anomaly, self.mode
+        return self
+
+    def __exit__(self, *exc):
+        global _anomaly
+        _anomaly = self._prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with detect_anomaly(self.mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def set_detect_anomaly(mode, check_nan=True):
+    global _anomaly
+    _anomaly = bool(mode) and bool(check_nan)
+
+
+def is_anomaly_enabled():
+    return _anomaly
