@@ -235,7 +235,7 @@ def test_functional_conv2d_padding_modes(rng):
     np.testing.assert_allclose(conv2d(x, w, padding="same").numpy(),
                                naive_conv(x.numpy(), w.numpy(), 0.0, (1, 1), (1, 1)), rtol=1e-12)
     assert conv2d(x, w, padding="valid").shape == (1, 3, 3, 3)
-    with pytest.raises(NotImplementedError, match="groups"):
+    with pytest.raises(ValueError, match="groups=2"):         # 2 input channels, weight expects 2·2
         conv2d(x, w, groups=2)
 
 

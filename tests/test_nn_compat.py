@@ -489,3 +489,177 @@ def test_inplace_activations_modify_their_input_like_torch(rng):
     d.eval()
     b = tg.ones(10)
     assert d(b) is b and float(b.sum()) == 10
+
+
+# ============================================================================ convolution and pooling
+def _grads_vs_torch(ours_fn, theirs_fn, arrays, atol=1e-10):
+    """Run both on the same float64 arrays with a loss that weights every output differently;
+    compare outputs and the gradients of every input."""
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    gs = [t64(a) for a in arrays]
+    out_t, out_g = theirs_fn(*ts), ours_fn(*gs)
+    assert out_g.shape == tuple(out_t.shape)
+    np.testing.assert_allclose(out_g.numpy(), out_t.detach().numpy(), atol=atol, rtol=1e-9)
+    weights = np.random.default_rng(1).standard_normal(out_g.shape)
+    (out_t * torch.tensor(weights)).sum().backward()
+    (out_g * t64(weights, False)).sum().backward()
+    for k, (g, t) in enumerate(zip(gs, ts)):
+        np.testing.assert_allclose(g.grad.numpy(), t.grad.numpy(), atol=atol, rtol=1e-9,
+                                   err_msg=f"gradient of input {k}")
+
+
+CONV_CASES = [  # C_in, C_out, kernel, stride, padding, dilation, groups, bias, (H, W)
+    (4, 6, 3, 1, 1, 2, 1, True, (9, 8)),
+    (4, 6, 3, 2, 0, 1, 2, True, (9, 9)),
+    (4, 4, 3, 1, 1, 1, 4, True, (6, 7)),                 # depthwise
+    (6, 4, (3, 2), (2, 1), (1, 0), (2, 3), 2, False, (11, 9)),
+    (3, 5, 4, 1, "same", 1, 1, True, (6, 7)),            # even kernel: one more zero bottom / right
+    (4, 4, 3, 1, "same", 2, 2, True, (7, 7)),
+    (2, 4, (2, 5), 1, "same", (3, 1), 1, False, (8, 9)),
+    (4, 2, 2, 1, "valid", 1, 2, True, (5, 5)),
+]
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("case", CONV_CASES, ids=[str(i) for i in range(len(CONV_CASES))])
+def test_conv2d_dilation_groups_same_match_torch(rng, case):
+    cin, cout, k, s, p, d, g, bias, hw = case
+    kh, kw = (k, k) if isinstance(k, int) else k
+    x = rng.standard_normal((2, cin) + hw)
+    w = rng.standard_normal((cout, cin // g, kh, kw))
+    arrays = [x, w] + ([rng.standard_normal(cout)] if bias else [])
+    _grads_vs_torch(lambda *a: F.conv2d(*a, stride=s, padding=p, dilation=d, groups=g),
+                    lambda *a: torch.nn.functional.conv2d(*a, stride=s, padding=p, dilation=d, groups=g), arrays)
+
+
+@pytest.mark.parametrize("dilation, groups", [(2, 1), (1, 3), ((1, 2), 3)])
+def test_conv2d_after_conv_channels_last_input_matches_torch(rng, dilation, groups):
+    """The first conv's output has channels-last memory: the second (dilated / grouped) conv reads it."""
+    def build(lib):
+        return lib.nn.Sequential(lib.nn.Conv2d(2, 6, 3, padding=1), lib.nn.ReLU(),
+                                 lib.nn.Conv2d(6, 6, 3, padding=2, dilation=dilation, groups=groups),
+                                 lib.nn.MaxPool2d(3, 2, ceil_mode=True))
+    theirs, ours = build(torch).double(), build(tg).double()
+    _copy_weights(ours, theirs)
+    x = rng.standard_normal((2, 2, 9, 9))
+    _grads_vs_torch(ours, theirs, [x])
+    _assert_grads_match(ours, theirs)
+
+
+def test_conv2d_fn_gradcheck_groups_dilation(rng):
+    from tinygrad_zh.ops.conv import Conv2dFn
+    x, w, b = t64(rng.standard_normal((1, 4, 6, 5))), t64(rng.standard_normal((4, 2, 2, 3))), t64(rng.standard_normal(4))
+    assert tg.gradcheck(lambda x, w, b: Conv2dFn.apply(x, w, b, stride=(1, 2), padding=1, dilation=(2, 1),
+                                                       groups=2, extra_padding=(1, 0)), [x, w, b])
+
+
+def test_conv2d_module_groups_dilation_same_params_init_repr():
+    for kw in [dict(dilation=2), dict(groups=2), dict(padding="same", dilation=2, groups=4, bias=False),
+               dict(stride=2, padding=(1, 2), groups=2), dict(padding="valid")]:
+        ours, theirs = nn.Conv2d(4, 8, 3, **kw), torch.nn.Conv2d(4, 8, 3, **kw)
+        assert repr(ours) == repr(theirs)
+        assert [(n, p.shape) for n, p in ours.named_parameters()] == \
+            [(n, tuple(p.shape)) for n, p in theirs.named_parameters()]
+        bound = 1 / math.sqrt(ours.weight.shape[1] * 9)
+        assert float(ours.weight.abs().max()) <= bound and float(ours.weight.abs().max()) > 0.8 * bound
+        if ours.bias is not None:
+            assert float(ours.bias.abs().max()) <= bound
+    for bad in [dict(groups=3), dict(padding="same", stride=2), dict(padding="full")]:
+        with pytest.raises(ValueError):
+            torch.nn.Conv2d(4, 8, 3, **bad)
+        with pytest.raises(ValueError):
+            nn.Conv2d(4, 8, 3, **bad)
+    with pytest.raises(NotImplementedError, match="reflect"):
+        nn.Conv2d(1, 1, 3, padding_mode="reflect")
+
+
+MAX_CASES = [  # kernel, stride, padding, dilation, ceil_mode, (H, W)
+    (3, 2, 0, 1, True, (6, 6)), (3, 2, 1, 1, True, (7, 7)), (2, 2, 0, 1, True, (5, 5)),
+    (3, 1, 1, 2, False, (7, 7)), (2, 3, 1, 2, True, (7, 10)), ((3, 2), (2, 1), (1, 0), (1, 2), True, (7, 10)),
+    (3, 3, 1, 1, True, (5, 5)), (2, 2, 0, 1, False, (5, 5)),
+]
+
+
+def _distinct(rng, shape):
+    """Values without ties, so the max of every window is unique (gradients are then unambiguous)."""
+    return rng.permutation(int(np.prod(shape))).reshape(shape) / 7.0 - 3.0
+
+
+@pytest.mark.parametrize("case", MAX_CASES, ids=[str(i) for i in range(len(MAX_CASES))])
+def test_max_pool2d_ceil_dilation_indices_match_torch(rng, case):
+    k, s, p, d, ceil, hw = case
+    x = _distinct(rng, (2, 3) + hw)
+    _grads_vs_torch(lambda a: F.max_pool2d(a, k, s, p, d, ceil),
+                    lambda a: torch.nn.functional.max_pool2d(a, k, s, p, d, ceil), [x])
+    out, idx = F.max_pool2d(t64(x, False), k, s, p, d, ceil, return_indices=True)
+    tout, tidx = torch.nn.functional.max_pool2d(torch.tensor(x), k, s, p, d, ceil, return_indices=True)
+    assert idx.dtype == np.int64 and not idx.requires_grad
+    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+    ours = nn.MaxPool2d(k, s, p, d, ceil_mode=ceil)
+    theirs = torch.nn.MaxPool2d(k, s, p, d, ceil_mode=ceil)
+    assert repr(ours) == repr(theirs)
+    np.testing.assert_array_equal(ours(t64(x[0], False)).numpy(), theirs(torch.tensor(x[0])).numpy())  # unbatched
+
+
+def test_max_pool2d_with_indices_backward_and_gradcheck(rng):
+    from tinygrad_zh.ops.conv import MaxPool2dFn
+    x = t64(_distinct(rng, (1, 2, 7, 6)))
+    out, idx = nn.MaxPool2d(3, 2, 1, return_indices=True, ceil_mode=True)(x)
+    (out * out).sum().backward()
+    tx = torch.tensor(x.numpy(), requires_grad=True)
+    tout, _ = torch.nn.MaxPool2d(3, 2, 1, return_indices=True, ceil_mode=True)(tx)
+    (tout * tout).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), atol=1e-12)
+    assert tg.gradcheck(lambda a: MaxPool2dFn.apply(a, kernel_size=3, stride=2, padding=1, dilation=(1, 2),
+                                                    ceil_mode=True) ** 2, [t64(_distinct(rng, (1, 1, 7, 9)))])
+
+
+AVG_CASES = [  # kernel, stride, padding, ceil_mode, count_include_pad, divisor_override, (H, W)
+    (3, 2, 0, True, True, None, (6, 6)), (3, 2, 1, True, True, None, (6, 6)),
+    (3, 2, 1, True, False, None, (6, 6)), (2, 2, 1, True, False, None, (5, 5)),
+    ((3, 2), (2, 3), (1, 1), True, True, None, (7, 10)), (2, 2, 0, True, True, 3, (5, 5)),
+    (3, 3, 1, False, False, None, (7, 7)), (4, 3, 2, True, True, None, (7, 7)),
+]
+
+
+@pytest.mark.parametrize("case", AVG_CASES, ids=[str(i) for i in range(len(AVG_CASES))])
+def test_avg_pool2d_ceil_mode_matches_torch(rng, case):
+    k, s, p, ceil, cip, div, hw = case
+    x = rng.standard_normal((2, 3) + hw)
+    _grads_vs_torch(lambda a: F.avg_pool2d(a, k, s, p, ceil, cip, div),
+                    lambda a: torch.nn.functional.avg_pool2d(a, k, s, p, ceil, cip, div), [x])
+    assert repr(nn.AvgPool2d(k, s, p, ceil, cip, div)) == repr(torch.nn.AvgPool2d(k, s, p, ceil, cip, div))
+
+
+@pytest.mark.parametrize("out_size, hw", [((1, 1), (7, 7)), (3, (7, 7)), ((2, 5), (5, 9)), ((None, 2), (4, 7)),
+                                          (4, (10, 6)), ((6, 6), (3, 4))])
+def test_adaptive_pools_match_torch(rng, out_size, hw):
+    x = _distinct(rng, (2, 3) + hw)
+    _grads_vs_torch(lambda a: F.adaptive_avg_pool2d(a, out_size),
+                    lambda a: torch.nn.functional.adaptive_avg_pool2d(a, out_size), [x])
+    _grads_vs_torch(lambda a: F.adaptive_max_pool2d(a, out_size),
+                    lambda a: torch.nn.functional.adaptive_max_pool2d(a, out_size), [x])
+    _, idx = F.adaptive_max_pool2d(t64(x, False), out_size, return_indices=True)
+    _, tidx = torch.nn.functional.adaptive_max_pool2d(torch.tensor(x), out_size, return_indices=True)
+    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+    for ours, theirs in [(nn.AdaptiveAvgPool2d(out_size), torch.nn.AdaptiveAvgPool2d(out_size)),
+                         (nn.AdaptiveMaxPool2d(out_size), torch.nn.AdaptiveMaxPool2d(out_size))]:
+        assert repr(ours) == repr(theirs)
+        np.testing.assert_allclose(ours(t64(x[0], False)).numpy(), theirs(torch.tensor(x[0])).numpy(), atol=1e-12)
+
+
+def test_adaptive_avg_pool_gradcheck_and_float32(rng):
+    from tinygrad_zh.ops.conv import AdaptiveAvgPool2dFn
+    assert tg.gradcheck(lambda a: AdaptiveAvgPool2dFn.apply(a, output_size=(2, 3)) ** 2,
+                        [t64(rng.standard_normal((1, 2, 5, 7)))])
+    y = nn.AdaptiveAvgPool2d((1, 1))(tg.randn(2, 3, 4, 4))
+    assert y.dtype == np.float32 and y.shape == (2, 3, 1, 1)
+
+
+def test_pool_errors_like_torch():
+    with pytest.raises(ValueError, match="at most half"):
+        F.max_pool2d(tg.zeros(1, 1, 5, 5), 2, padding=2)
+    with pytest.raises(ValueError, match="too small"):
+        F.max_pool2d(tg.zeros(1, 1, 2, 2), 3, dilation=2)
+    with pytest.raises(ValueError, match="output_size"):
+        F.adaptive_avg_pool2d(tg.zeros(1, 1, 2, 2), (0, 1))

@@ -17,5 +17,5 @@ from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softma
 from .dropout import Dropout
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
-from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .conv import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, Conv2d, MaxPool2d
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell

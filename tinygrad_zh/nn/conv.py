@@ -1,4 +1,5 @@
-"""卷积层与池化层：Conv2d、MaxPool2d、AvgPool2d（参数、形状与默认初始化同 torch.nn）。
+"""卷积层与池化层：Conv2d、MaxPool2d、AvgPool2d、AdaptiveAvgPool2d、AdaptiveMaxPool2d
+（参数、属性、repr、形状与默认初始化同 torch.nn）。
 
 计算本身在 ``ops/conv.py``：卷积 = im2col + 一次矩阵乘，反向 = 一次矩阵乘 (dW) + col2im (dx)。
 """
@@ -22,34 +23,45 @@ def _pair(v, name, cls, allow_zero=False):
 
 
 class Conv2d(Module):
-    """二维卷积：(N, C_in, H, W) -> (N, C_out, H_out, W_out)，H_out = (H + 2p − k) // s + 1。
+    """二维卷积：(N, C_in, H, W) -> (N, C_out, H_out, W_out)，H_out = ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1。
 
-    ``Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True)``; padding may
-    also be ``"valid"`` or ``"same"``.  weight: (C_out, C_in, kh, kw).  Initialisation as in
-    PyTorch: ``kaiming_uniform_(weight, a=√5)``, i.e. weight and bias ~ U(−1/√fan_in, 1/√fan_in)
-    with fan_in = C_in·kh·kw."""
+    ``Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+    bias=True, padding_mode="zeros")``; padding may also be ``"valid"`` or ``"same"`` (stride 1).
+    weight: (C_out, C_in/groups, kh, kw). ``groups=C_in`` is a depthwise convolution.
+    Initialisation as in PyTorch: ``kaiming_uniform_(weight, a=√5)``, i.e. weight and bias ~
+    U(−1/√fan_in, 1/√fan_in) with fan_in = C_in/groups·kh·kw."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
-        for arg, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+        for arg, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
             if not isinstance(v, numbers.Integral) or v <= 0:
                 raise ValueError(f"Conv2d: {arg} must be a positive int, got {v!r}")
-        if dilation not in (1, (1, 1)) or groups != 1 or padding_mode != "zeros":
-            raise NotImplementedError(f"Conv2d: only dilation=1, groups=1, padding_mode='zeros' are supported "
-                                      f"(got dilation={dilation}, groups={groups}, padding_mode={padding_mode!r})")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        if in_channels % groups:
+            raise ValueError(f"Conv2d: in_channels must be divisible by groups (got {in_channels} and {groups})")
+        if out_channels % groups:
+            raise ValueError(f"Conv2d: out_channels must be divisible by groups (got {out_channels} and {groups})")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"Conv2d: padding_mode must be one of 'zeros', 'reflect', 'replicate' or "
+                             f"'circular', got {padding_mode!r}")
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"Conv2d: padding_mode={padding_mode!r} is not supported (only 'zeros')")
+        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d")
         self.stride = _pair(stride, "stride", "Conv2d")
+        self.dilation = _pair(dilation, "dilation", "Conv2d")
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
                 raise ValueError(f"Conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-            if padding == "same" and (self.stride != (1, 1) or any(k % 2 == 0 for k in self.kernel_size)):
-                raise ValueError(f"Conv2d: padding='same' needs stride 1 and an odd kernel, got stride "
-                                 f"{self.stride} and kernel_size {self.kernel_size}")
-            padding = (0, 0) if padding == "valid" else tuple(k // 2 for k in self.kernel_size)
-        self.padding = _pair(padding, "padding", "Conv2d", allow_zero=True)
-        self.weight = init.empty_parameter((self.out_channels, self.in_channels) + self.kernel_size, dtype, device)
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError(f"Conv2d: padding='same' is not supported for strided convolutions "
+                                 f"(stride {self.stride})")
+            self.padding = padding                      # 与 PyTorch 相同：保留字符串
+        else:
+            self.padding = _pair(padding, "padding", "Conv2d", allow_zero=True)
+        self.padding_mode = padding_mode
+        self.weight = init.empty_parameter((self.out_channels, self.in_channels // self.groups) + self.kernel_size,
+                                           dtype, device)
         if bias:
             self.bias = init.empty_parameter((self.out_channels,), dtype, device)
         else:
@@ -59,65 +71,119 @@ class Conv2d(Module):
     def reset_parameters(self):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))       # = U(−1/√fan_in, 1/√fan_in)
         if self.bias is not None:
-            bound = 1.0 / math.sqrt(self.in_channels * self.kernel_size[0] * self.kernel_size[1])
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
         if input.ndim in (3, 4) and input.shape[-3] != self.in_channels:
             raise ValueError(f"Conv2d: input has {input.shape[-3]} channels (shape {input.shape}), "
                              f"expected in_channels={self.in_channels}")
-        return _conv.conv2d(input, self.weight, self.bias, self.stride, self.padding)
+        return _conv.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
             s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
         return s
 
 
 class _Pool(Module):
-    def __init__(self, kernel_size, stride=None, padding=0):
+    """Pooling options are kept as given (an int stays an int), as in PyTorch; they are checked here."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         super().__init__()
         name = type(self).__name__
-        self.kernel_size = _pair(kernel_size, "kernel_size", name)
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", name)
-        self.padding = _pair(padding, "padding", name, allow_zero=True)
-        if any(2 * p > k for p, k in zip(self.padding, self.kernel_size)):
-            raise ValueError(f"{name}: padding {self.padding} must be at most half of kernel_size "
-                             f"{self.kernel_size}")
+        k = _pair(kernel_size, "kernel_size", name)
+        if stride is not None:
+            _pair(stride, "stride", name)
+        p = _pair(padding, "padding", name, allow_zero=True)
+        d = _pair(dilation, "dilation", name)
+        eff = tuple(di * (ki - 1) + 1 for ki, di in zip(k, d))
+        if any(2 * pi > ei for pi, ei in zip(p, eff)):
+            raise ValueError(f"{name}: padding {padding} must be at most half of the (effective) kernel_size "
+                             f"{kernel_size}")
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding, self.ceil_mode = padding, bool(ceil_mode)
+
+
+class MaxPool2d(_Pool):
+    """最大池化：每个 kh×kw 窗口取最大值（stride 默认等于 kernel_size；padding 处视为 −∞）。
+    反向时梯度只流向窗口里的最大值（并列时取第一个）。
+
+    ``dilation``: the window taps are d pixels apart. ``ceil_mode=True``: the output size is rounded
+    up (a last, partial window at the bottom / right). ``return_indices=True``: also return the
+    position row·W + col of each maximum."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__(kernel_size, stride, padding, dilation, ceil_mode)
+        self.dilation, self.return_indices = dilation, bool(return_indices)
+
+    def forward(self, input):
+        return _conv.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                                self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool2d(_Pool):
+    """平均池化：每个窗口取平均（默认 padding 的 0 也计入平均，与 PyTorch 相同）。
+
+    ``ceil_mode=True`` rounds the output size up; the partial windows past the padding are averaged
+    over the pixels they do cover. ``count_include_pad=False`` leaves the padding out of the count,
+    ``divisor_override`` divides by a fixed number."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__(kernel_size, stride, padding, 1, ceil_mode)
+        self.count_include_pad, self.divisor_override = bool(count_include_pad), divisor_override
+
+    def forward(self, input):
+        return _conv.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                                self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class MaxPool2d(_Pool):
-    """最大池化：每个 kh×kw 窗口取最大值（stride 默认等于 kernel_size；padding 处视为 −∞）。
-    反向时梯度只流向窗口里的最大值（并列时取第一个）。"""
+class AdaptiveAvgPool2d(Module):
+    """自适应平均池化：无论输入多大，输出都是 ``output_size``（(1, 1) 就是全局平均池化，NiN/ResNet 的结尾）。
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
-        if dilation not in (1, (1, 1)) or return_indices or ceil_mode:
-            raise NotImplementedError("MaxPool2d: dilation, return_indices and ceil_mode are not supported")
-        super().__init__(kernel_size, stride, padding)
+    Window i along a dimension of size n covers [⌊i·n/m⌋, ⌈(i+1)·n/m⌉) (PyTorch's windows);
+    ``None`` in ``output_size`` keeps that dimension."""
 
-    def forward(self, input):
-        return _conv.max_pool2d(input, self.kernel_size, self.stride, self.padding)
-
-
-class AvgPool2d(_Pool):
-    """平均池化：每个窗口取平均（默认 padding 的 0 也计入平均，与 PyTorch 相同）。"""
-
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None):
-        if ceil_mode:
-            raise NotImplementedError("AvgPool2d: ceil_mode is not supported")
-        super().__init__(kernel_size, stride, padding)
-        self.count_include_pad, self.divisor_override = bool(count_include_pad), divisor_override
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
 
     def forward(self, input):
-        return _conv.avg_pool2d(input, self.kernel_size, self.stride, self.padding,
-                                count_include_pad=self.count_include_pad, divisor_override=self.divisor_override)
+        return _conv.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
 
 
-__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d"]
+class AdaptiveMaxPool2d(Module):
+    """自适应最大池化：输出固定为 ``output_size``，每个窗口取最大值（窗口划分同 AdaptiveAvgPool2d）。"""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, bool(return_indices)
+
+    def forward(self, input):
+        return _conv.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]

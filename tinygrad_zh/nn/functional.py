@@ -475,6 +475,16 @@ def avg_pool2d(*args, **kwargs):
     return _forward_to("conv", "avg_pool2d")(*args, **kwargs)
 
 
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size (see ``tinygrad_zh/ops/conv.py``)."""
+    return _forward_to("conv", "adaptive_avg_pool2d")(input, output_size)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed output size (see ``tinygrad_zh/ops/conv.py``)."""
+    return _forward_to("conv", "adaptive_max_pool2d")(input, output_size, return_indices)
+
+
 def lstm_cell(*args, **kwargs):
     """One fused LSTM step (see ``tinygrad_zh/ops/lstm.py``)."""
     return _forward_to("lstm", "lstm_cell")(*args, **kwargs)

@@ -57,19 +57,23 @@ def _pair(v, name, op, allow_zero=False):
     return v
 
 
-def conv_output_size(H, W, kernel, stride, padding):
-    """(Ho, Wo) = ((H + 2p - k) // s + 1, …) —— 每个方向能放下多少个窗口。"""
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    return (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+def conv_output_size(H, W, kernel, stride, padding, dilation=(1, 1)):
+    """(Ho, Wo) = ((H + 2p - d(k-1) - 1) // s + 1, …) —— 每个方向能放下多少个窗口。
+
+    With dilation d the kernel taps are d pixels apart, so a window spans d(k-1)+1 pixels."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    return (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
 
 
-def _pad(x, padding, value=0):
-    ph, pw = padding
-    if ph == 0 and pw == 0:
+def _pad(x, padding, value=0, extra=(0, 0)):
+    """x padded by ``padding`` on every side and by ``extra`` more rows / columns at the bottom / right
+    (``ceil_mode`` pooling and asymmetric "same" convolutions need the extra ones)."""
+    (ph, pw), (eh, ew) = padding, extra
+    if ph == 0 and pw == 0 and eh == 0 and ew == 0:
         return x
     xp = array_module(x)
     N, C, H, W = x.shape
-    xpad = xp.full((N, C, H + 2 * ph, W + 2 * pw), value, x.dtype)
+    xpad = xp.full((N, C, H + 2 * ph + eh, W + 2 * pw + ew), value, x.dtype)
     xpad[:, :, ph:ph + H, pw:pw + W] = x
     return xpad
 
@@ -80,27 +84,27 @@ def _windows_at(xpad, i, j, out_hw, stride):
     return xpad[:, :, i:i + sh * (Ho - 1) + 1:sh, j:j + sw * (Wo - 1) + 1:sw]
 
 
-def im2col_arrays(x, kernel, stride=(1, 1), padding=(0, 0)):
+def im2col_arrays(x, kernel, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
     """x (N, C, H, W) -> cols (C·kh·kw, N·Ho·Wo).
 
     Row ``(c·kh + i)·kw + j`` / column ``(n·Ho + oh)·Wo + ow`` holds
-    ``x_padded[n, c, oh·sh + i, ow·sw + j]`` (zero padding).  One strided view + one copy."""
+    ``x_padded[n, c, oh·sh + i·dh, ow·sw + j·dw]`` (zero padding).  One strided view + one copy."""
     xp = array_module(x)
     N, C, H, W = x.shape
-    (kh, kw), (sh, sw) = kernel, stride
-    Ho, Wo = conv_output_size(H, W, kernel, stride, padding)
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    Ho, Wo = conv_output_size(H, W, kernel, stride, padding, dilation)
     xpad = _pad(x, padding)
     s = xpad.strides
     # 6 维视图 (C, kh, kw, N, Ho, Wo)：不复制任何数据，只是换一种"看"输入的方式
     win = xp.lib.stride_tricks.as_strided(
         xpad, shape=(C, kh, kw, N, Ho, Wo),
-        strides=(s[1], s[2], s[3], s[0], s[2] * sh, s[3] * sw))
+        strides=(s[1], s[2] * dh, s[3] * dw, s[0], s[2] * sh, s[3] * sw))
     cols = xp.empty((C, kh, kw, N, Ho, Wo), x.dtype)
     cols[...] = win
     return cols.reshape(C * kh * kw, N * Ho * Wo)
 
 
-def col2im_arrays(dcols, x_shape, kernel, stride=(1, 1), padding=(0, 0)):
+def col2im_arrays(dcols, x_shape, kernel, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
     """The adjoint of ``im2col_arrays``: dcols (C·kh·kw, N·Ho·Wo) -> dx of shape x_shape.
 
     Every column entry is added back to the input pixel it was copied from (overlaps add up).
@@ -109,28 +113,28 @@ def col2im_arrays(dcols, x_shape, kernel, stride=(1, 1), padding=(0, 0)):
     array (what Conv2dFn passes), else (C, N, H, W), so the additions stream through memory."""
     xp = array_module(dcols)
     N, C, H, W = x_shape
-    (kh, kw), (ph, pw) = kernel, padding
-    Ho, Wo = conv_output_size(H, W, kernel, stride, padding)
+    (kh, kw), (ph, pw), (dh, dw) = kernel, padding, dilation
+    Ho, Wo = conv_output_size(H, W, kernel, stride, padding, dilation)
     d6 = dcols.reshape(C, kh, kw, N, Ho, Wo)
     layout = (0, 2, 3, 1) if dcols.strides[0] < dcols.strides[1] else (1, 0, 2, 3)
     dxp = _zeros_in_layout(xp, (N, C, H + 2 * ph, W + 2 * pw), dcols.dtype, layout)
     for i in range(kh):
         for j in range(kw):
-            _windows_at(dxp, i, j, (Ho, Wo), stride)[...] += d6[:, i, j].swapaxes(0, 1)
+            _windows_at(dxp, i * dh, j * dw, (Ho, Wo), stride)[...] += d6[:, i, j].swapaxes(0, 1)
     return dxp[:, :, ph:ph + H, pw:pw + W]
 
 
-def im2col_nhwc_arrays(x, kernel, stride=(1, 1), padding=(0, 0)):
+def im2col_nhwc_arrays(x, kernel, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
     """Channels-last im2col: x (N, C, H, W) -> colsᵀ (N·Ho·Wo, kh·kw·C).
 
     Row ``(n·Ho + oh)·Wo + ow`` / column ``(i·kw + j)·C + c`` holds
-    ``x_padded[n, c, oh·sh + i, ow·sw + j]``. Fast when x's memory is NHWC (the copy's innermost
+    ``x_padded[n, c, oh·sh + i·dh, ow·sw + j·dw]``. Fast when x's memory is NHWC (the copy's innermost
     loop then runs over contiguous channels); the values are those of ``im2col_arrays`` with the
     rows reordered from (c, i, j) to (i, j, c) and transposed."""
     xp = array_module(x)
     N, C, H, W = x.shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    Ho, Wo = conv_output_size(H, W, kernel, stride, padding)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    Ho, Wo = conv_output_size(H, W, kernel, stride, padding, dilation)
     xn = x.transpose(0, 2, 3, 1)                          # NHWC 视图（不复制）
     if ph or pw:
         xpad = xp.zeros((N, H + 2 * ph, W + 2 * pw, C), x.dtype)
@@ -138,23 +142,24 @@ def im2col_nhwc_arrays(x, kernel, stride=(1, 1), padding=(0, 0)):
         xn = xpad
     s = xn.strides
     win = xp.lib.stride_tricks.as_strided(
-        xn, shape=(N, Ho, Wo, kh, kw, C), strides=(s[0], s[1] * sh, s[2] * sw, s[1], s[2], s[3]))
+        xn, shape=(N, Ho, Wo, kh, kw, C), strides=(s[0], s[1] * sh, s[2] * sw, s[1] * dh, s[2] * dw, s[3]))
     cols = xp.empty((N, Ho, Wo, kh, kw, C), x.dtype)
     cols[...] = win
     return cols.reshape(N * Ho * Wo, kh * kw * C)
 
 
-def col2im_nhwc_arrays(dcols, x_shape, kernel, stride=(1, 1), padding=(0, 0)):
+def col2im_nhwc_arrays(dcols, x_shape, kernel, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
     """Adjoint of ``im2col_nhwc_arrays``: (N·Ho·Wo, kh·kw·C) -> dx (N, C, H, W) with NHWC memory."""
     xp = array_module(dcols)
     N, C, H, W = x_shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    Ho, Wo = conv_output_size(H, W, kernel, stride, padding)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    Ho, Wo = conv_output_size(H, W, kernel, stride, padding, dilation)
     d6 = dcols.reshape(N, Ho, Wo, kh, kw, C)
     dxp = xp.zeros((N, H + 2 * ph, W + 2 * pw, C), dcols.dtype)
     for i in range(kh):
         for j in range(kw):
-            dxp[:, i:i + sh * (Ho - 1) + 1:sh, j:j + sw * (Wo - 1) + 1:sw] += d6[:, :, :, i, j]
+            a, b = i * dh, j * dw
+            dxp[:, a:a + sh * (Ho - 1) + 1:sh, b:b + sw * (Wo - 1) + 1:sw] += d6[:, :, :, i, j]
     return dxp[:, ph:ph + H, pw:pw + W].transpose(0, 3, 1, 2)
 
 
@@ -165,33 +170,76 @@ def _channels_last(x):
             and "im2col" not in _KERNELS.get(device_of(x), ()))
 
 
+def _im2col(x, kernel, stride, padding, dilation):
+    if dilation == (1, 1):                                # 设备内核（CUDA）只实现了 dilation = 1
+        return _impl(x, "im2col", im2col_arrays)(x, kernel, stride, padding)
+    return im2col_arrays(x, kernel, stride, padding, dilation)
+
+
+def _col2im(dcols, x_shape, kernel, stride, padding, dilation):
+    if dilation == (1, 1):
+        return _impl(dcols, "col2im", col2im_arrays)(dcols, x_shape, kernel, stride, padding)
+    return col2im_arrays(dcols, x_shape, kernel, stride, padding, dilation)
+
+
+def _pad_end(x, extra, value):
+    """x with ``extra`` = (rows, columns) appended at the bottom / right, in x's memory layout."""
+    if extra == (0, 0):
+        return x
+    N, C, H, W = x.shape
+    out = _zeros_in_layout(array_module(x), (N, C, H + extra[0], W + extra[1]), x.dtype, _axis_order(x))
+    if value != 0:
+        out[...] = value
+    out[:, :, :H, :W] = x
+    return out
+
+
 class Conv2dFn(Function):
-    """y = conv2d(x, W) + b.  x (N, C, H, W), W (O, C, kh, kw), b (O,) -> y (N, O, Ho, Wo).
+    """y = conv2d(x, W) + b.  x (N, C, H, W), W (O, C/groups, kh, kw), b (O,) -> y (N, O, Ho, Wo).
 
-    ``Conv2dFn.apply(x, w[, b], stride=1, padding=0)``."""
+    ``Conv2dFn.apply(x, w[, b], stride=1, padding=0, dilation=1, groups=1, extra_padding=(0, 0))``.
+    ``dilation``: the kernel taps are d pixels apart. ``groups``: the channels are split into
+    ``groups`` blocks, output block g only sees input block g (groups = C: depthwise convolution).
+    ``extra_padding``: zero rows / columns added at the bottom / right only (PyTorch's asymmetric
+    ``padding="same"`` for even kernels)."""
 
-    def forward(self, x, w, b=None, stride=1, padding=0):
+    def forward(self, x, w, b=None, stride=1, padding=0, dilation=1, groups=1, extra_padding=(0, 0)):
         stride, padding = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d", True)
-        if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1]:
-            raise ValueError(f"conv2d: expected input (N, C, H, W) and weight (O, C, kh, kw) with the same "
-                             f"C, got input {x.shape} and weight {w.shape}")
+        dilation, extra = _pair(dilation, "dilation", "conv2d"), _pair(extra_padding, "extra_padding", "conv2d", True)
+        if not isinstance(groups, int) or groups < 1:
+            raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+        if x.ndim != 4 or w.ndim != 4:
+            raise ValueError(f"conv2d: expected input (N, C, H, W) and weight (O, C/groups, kh, kw), got input "
+                             f"{x.shape} and weight {w.shape}")
+        if x.shape[1] != w.shape[1] * groups or w.shape[0] % groups:
+            raise ValueError(f"conv2d: input {x.shape} and weight {w.shape} with groups={groups}: expected the "
+                             f"input to have weight.shape[1]·groups = {w.shape[1] * groups} channels, got "
+                             f"{x.shape[1]}" + (f"; out_channels {w.shape[0]} must be divisible by groups"
+                                                if w.shape[0] % groups else ""))
         if b is not None and b.shape != (w.shape[0],):
             raise ValueError(f"conv2d: bias must have shape ({w.shape[0]},), got {b.shape}")
         if x.dtype.kind != "f" or x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
             raise TypeError(f"conv2d: expected floating point input, weight and bias of one dtype, got "
                             f"{x.dtype}, {w.dtype}" + ("" if b is None else f", {b.dtype}"))
+        self.orig_shape = x.shape
+        x = _pad_end(x, extra, 0)
         N, C, H, W = x.shape
         O, _, kh, kw = w.shape
-        Ho, Wo = conv_output_size(H, W, (kh, kw), stride, padding)
+        Ho, Wo = conv_output_size(H, W, (kh, kw), stride, padding, dilation)
         if Ho < 1 or Wo < 1:
-            raise ValueError(f"conv2d: kernel ({kh}, {kw}) is larger than the padded input "
-                             f"({H + 2 * padding[0]}, {W + 2 * padding[1]}) (input {x.shape}, padding {padding})")
+            raise ValueError(f"conv2d: kernel ({kh}, {kw}) with dilation {dilation} is larger than the padded "
+                             f"input ({H + 2 * padding[0]}, {W + 2 * padding[1]}) (input {self.orig_shape}, "
+                             f"padding {padding})")
+        self.w, self.x_shape, self.stride, self.padding, self.has_b = w, x.shape, stride, padding, b is not None
+        self.dilation, self.groups = dilation, groups
+        if groups > 1:
+            return self._forward_groups(x, w, b, (Ho, Wo))
         self.channels_last = _channels_last(x)
         if self.channels_last:                            # colsᵀ (N·Ho·Wo, kh·kw·C)，卷积核也按 (kh, kw, C) 排
-            cols_t = im2col_nhwc_arrays(x, (kh, kw), stride, padding)
+            cols_t = im2col_nhwc_arrays(x, (kh, kw), stride, padding, dilation)
             w2 = w.transpose(0, 2, 3, 1).reshape(O, -1)
         else:                                             # cols (C·kh·kw, N·Ho·Wo)
-            cols_t = _impl(x, "im2col", im2col_arrays)(x, (kh, kw), stride, padding).T
+            cols_t = _im2col(x, (kh, kw), stride, padding, dilation).T
             w2 = w.reshape(O, -1)
         # 整个卷积 = 一次 GEMM。按 yᵀ = colsᵀ·Wᵀ 来算：结果 (N·Ho·Wo, O) 的内存是 NHWC（通道在最内层），
         # 之后的 ReLU、池化沿通道连续地读写（比最内层只有 Wo 个数的 NCHW 快）；返回的是 NCHW 视图。
@@ -199,22 +247,43 @@ class Conv2dFn(Function):
         if b is not None:
             y += b
         self.cols_t, self.w2 = cols_t, w2                 # dW 需要 cols（needs_input_grad 在前向之后才设置）
-        self.w, self.x_shape, self.stride, self.padding, self.has_b = w, x.shape, stride, padding, b is not None
         return y.reshape(N, Ho, Wo, O).transpose(0, 3, 1, 2)
+
+    def _forward_groups(self, x, w, b, out_hw):
+        """groups > 1: one *batched* GEMM over the groups. The rows of cols are ordered (c, i, j), so the
+        rows of group g (its C/groups channels) are one contiguous block: cols → (G, C/G·kh·kw, M)."""
+        N, G, O = x.shape[0], self.groups, w.shape[0]
+        cols = _im2col(x, w.shape[2:], self.stride, self.padding, self.dilation)      # (C·kh·kw, M)
+        self.cols3 = cols.reshape(G, -1, cols.shape[1])
+        self.w3 = w.reshape(G, O // G, -1)                                           # (G, O/G, C/G·kh·kw)
+        y = (self.w3 @ self.cols3).reshape(O, -1)                                     # (O, M)
+        if b is not None:
+            y += b[:, None]
+        return y.reshape(O, N, *out_hw).transpose(1, 0, 2, 3)                        # 内存是 (O, N, Ho, Wo)
 
     def backward(self, g):
         """y = W·cols + b:  ∂L/∂W = g·colsᵀ，∂L/∂b = Σ g（按输出通道），∂L/∂cols = Wᵀ·g，
-        ∂L/∂x = col2im(∂L/∂cols) —— 一个输入像素出现在多个窗口里，它的梯度是这些位置之和。"""
+        ∂L/∂x = col2im(∂L/∂cols) —— 一个输入像素出现在多个窗口里，它的梯度是这些位置之和
+        （分组卷积时每组各自一次矩阵乘）。"""
+        if self.groups > 1:
+            dx, dw, db = self._backward_groups(g)
+        else:
+            dx, dw, db = self._backward_dense(g)
+        if dx is not None and self.x_shape != self.orig_shape:      # 去掉只在底部/右侧补的那几行列
+            dx = dx[:, :, :self.orig_shape[2], :self.orig_shape[3]]
+        return (dx, dw, db) if self.has_b else (dx, dw)
+
+    def _backward_dense(self, g):
         w, w2 = self.w, self.w2
         O, C, kh, kw = w.shape
         gt = g.transpose(0, 2, 3, 1).reshape(-1, O)      # gᵀ (N·Ho·Wo, O)：内存本来是 NHWC 时不复制
         dx = dw = db = None
         if self.needs_input_grad[0]:                     # ∂L/∂cols = Wᵀ·g = (gᵀ·W)ᵀ
             if self.channels_last:
-                dx = col2im_nhwc_arrays(gt @ w2, self.x_shape, (kh, kw), self.stride, self.padding)
+                dx = col2im_nhwc_arrays(gt @ w2, self.x_shape, (kh, kw), self.stride, self.padding,
+                                        self.dilation)
             else:
-                dx = _impl(g, "col2im", col2im_arrays)((gt @ w2).T, self.x_shape, (kh, kw), self.stride,
-                                                       self.padding)
+                dx = _col2im((gt @ w2).T, self.x_shape, (kh, kw), self.stride, self.padding, self.dilation)
         if self.needs_input_grad[1]:
             dw = gt.T @ self.cols_t                      # (O, K)，K 的顺序与 w2 相同
             if self.channels_last:
@@ -223,23 +292,57 @@ class Conv2dFn(Function):
                 dw = dw.reshape(w.shape)
         if self.has_b and self.needs_input_grad[2]:
             db = ones_vector(gt, len(gt)) @ gt
-        return (dx, dw, db) if self.has_b else (dx, dw)
+        return dx, dw, db
+
+    def _backward_groups(self, g):
+        G, O = self.groups, self.w.shape[0]
+        g3 = g.transpose(1, 0, 2, 3).reshape(G, O // G, -1)         # (G, O/G, M)
+        dx = dw = db = None
+        if self.needs_input_grad[0]:
+            dcols = (self.w3.transpose(0, 2, 1) @ g3).reshape(-1, g3.shape[2])   # Wᵀ·g per group
+            dx = _col2im(dcols, self.x_shape, self.w.shape[2:], self.stride, self.padding, self.dilation)
+        if self.needs_input_grad[1]:
+            dw = (g3 @ self.cols3.transpose(0, 2, 1)).reshape(self.w.shape)
+        if self.has_b and self.needs_input_grad[2]:
+            g2 = g3.reshape(O, -1)
+            db = g2 @ ones_vector(g2, g2.shape[1])
+        return dx, dw, db
 
 
 # ----------------------------------------------------------------------------- pooling
-def _pool_args(x, kernel, stride, padding, op):
+def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False):
+    """One pooled dimension, as in PyTorch: ⌊(n + 2p − d(k−1) − 1)/s⌋ + 1 (⌈…⌉ with ``ceil_mode``);
+    in ceil mode the last window must still start inside the input or its left padding."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if not ceil_mode:
+        return span // stride + 1
+    out = -(-span // stride) + 1
+    if (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+def _pool_args(x, kernel, stride, padding, op, dilation=1, ceil_mode=False):
+    """Checked geometry: (kernel, stride, padding, dilation, (Ho, Wo), extra) where ``extra`` is the
+    number of rows / columns past the padded input that the ceil-mode windows reach."""
     kernel = _pair(kernel, "kernel_size", op)
-    stride = kernel if stride is None else _pair(stride, "stride", op)
-    padding = _pair(padding, "padding", op, True)
+    stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) \
+        else _pair(stride, "stride", op)
+    padding, dilation = _pair(padding, "padding", op, True), _pair(dilation, "dilation", op)
     if x.ndim != 4:
         raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
-    if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
-        raise ValueError(f"{op}: padding {padding} must be at most half of kernel_size {kernel}")
-    Ho, Wo = conv_output_size(x.shape[2], x.shape[3], kernel, stride, padding)
-    if Ho < 1 or Wo < 1:
+    eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if padding[0] * 2 > eff[0] or padding[1] * 2 > eff[1]:
+        raise ValueError(f"{op}: padding {padding} must be at most half of the (effective) kernel_size "
+                         f"{kernel if dilation == (1, 1) else eff}")
+    out = tuple(pool_output_size(n, k, s, p, d, ceil_mode)
+                for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation))
+    if out[0] < 1 or out[1] < 1:
         raise ValueError(f"{op}: kernel {kernel} is larger than the padded input (input {x.shape}, "
-                         f"padding {padding})")
-    return kernel, stride, padding, (Ho, Wo)
+                         f"padding {padding}, dilation {dilation}): calculated output size {out} is too small")
+    extra = tuple(max(0, (o - 1) * s + e - (n + 2 * p))
+                  for o, s, e, n, p in zip(out, stride, eff, x.shape[2:], padding))
+    return kernel, stride, padding, dilation, out, extra
 
 
 def _axis_order(a):
@@ -270,19 +373,21 @@ def _like(a, ref):
     return out
 
 
-def maxpool_forward_arrays(x, kernel, stride, padding=(0, 0)):
+def maxpool_forward_arrays(x, kernel, stride, padding=(0, 0), dilation=(1, 1), extra=(0, 0)):
     """Max pooling. Returns (out (N, C, Ho, Wo), idx): ``idx`` holds, per output, the flat offset
     ``i·kw + j`` inside its window of the (first) maximum — backward routes the gradient there.
 
-    Loops over the kh·kw kernel offsets with whole-array ops (a running maximum); the index is
-    updated arithmetically (idx += better·(k − idx)), which is much faster than a masked copy."""
+    ``dilation``: the window taps are d pixels apart; ``extra``: rows / columns of −∞ past the padded
+    input (ceil mode). Loops over the kh·kw kernel offsets with whole-array ops (a running maximum);
+    the index is updated arithmetically (idx += better·(k − idx)), much faster than a masked copy."""
     xp = array_module(x)
-    (kh, kw), (Ho, Wo) = kernel, conv_output_size(x.shape[2], x.shape[3], kernel, stride, padding)
-    xpad = _pad(x, padding, -xp.inf)
+    (kh, kw), (dh, dw) = kernel, dilation
+    Ho, Wo = conv_output_size(x.shape[2] + extra[0], x.shape[3] + extra[1], kernel, stride, padding, dilation)
+    xpad = _pad(x, padding, -xp.inf, extra)
     out = idx = better = step = None
     for i in range(kh):
         for j in range(kw):
-            sl = _windows_at(xpad, i, j, (Ho, Wo), stride)
+            sl = _windows_at(xpad, i * dh, j * dw, (Ho, Wo), stride)
             if out is None:
                 out = xp.empty_like(sl)                   # 与输入相同的内存布局
                 out[...] = sl
@@ -297,20 +402,21 @@ def maxpool_forward_arrays(x, kernel, stride, padding=(0, 0)):
     return out, idx
 
 
-def maxpool_backward_arrays(g, idx, x_shape, kernel, stride, padding=(0, 0), layout=None):
+def maxpool_backward_arrays(g, idx, x_shape, kernel, stride, padding=(0, 0), layout=None, dilation=(1, 1),
+                            extra=(0, 0)):
     """Gradient of max pooling: each g goes to the input position its window's max came from.
 
     ``layout``: optional memory axis order of the result (see ``_axis_order``); by default NCHW."""
     xp = array_module(g)
     N, C, H, W = x_shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     Ho, Wo = g.shape[2], g.shape[3]
-    dxp = _zeros_in_layout(xp, (N, C, H + 2 * ph, W + 2 * pw), g.dtype, layout)
+    dxp = _zeros_in_layout(xp, (N, C, H + 2 * ph + extra[0], W + 2 * pw + extra[1]), g.dtype, layout)
     g = _like(g, idx)
-    overlap = sh < kh or sw < kw
+    overlap = sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1
     for i in range(kh):
         for j in range(kw):
-            target = _windows_at(dxp, i, j, (Ho, Wo), stride)
+            target = _windows_at(dxp, i * dh, j * dw, (Ho, Wo), stride)
             if overlap:
                 target += g * (idx == i * kw + j)
             else:                                         # 窗口不重叠：每个像素只属于一个窗口
@@ -318,31 +424,49 @@ def maxpool_backward_arrays(g, idx, x_shape, kernel, stride, padding=(0, 0), lay
     return dxp[:, :, ph:ph + H, pw:pw + W]
 
 
+def maxpool_flat_indices(idx, x_shape, kernel, stride, padding=(0, 0), dilation=(1, 1)):
+    """``return_indices``: the window offsets ``idx`` as PyTorch's indices, i.e. the position
+    ``row·W + col`` of each maximum in its (N, C) plane of the unpadded input (int64)."""
+    xp = array_module(idx)
+    W = x_shape[3]
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    Ho, Wo = idx.shape[2], idx.shape[3]
+    k = idx.astype(xp.int64)
+    rows = xp.arange(Ho).reshape(Ho, 1) * sh - ph + (k // kw) * dh
+    cols = xp.arange(Wo).reshape(1, Wo) * sw - pw + (k % kw) * dw
+    return rows * W + cols
+
+
 def _avg_scale(xp, x_shape, kernel, stride, padding, count_include_pad=True, divisor_override=None,
-               dtype=None):
-    """1 / (number of elements each window is divided by): a scalar, or an (Ho, Wo) array when
-    padding is excluded from the count (windows at the border then hold fewer real pixels)."""
+               dtype=None, extra=(0, 0)):
+    """1 / (number of elements each window is divided by): a scalar, or an (Ho, Wo) array when the
+    windows at the border hold fewer counted pixels. As in PyTorch, ``count_include_pad`` counts the
+    zero padding but never the ceil-mode ``extra`` rows / columns past it."""
     (kh, kw), (ph, pw) = kernel, padding
     if divisor_override is not None:
         return dtype.type(1.0 / divisor_override)
-    if count_include_pad or (ph == 0 and pw == 0):
+    if extra == (0, 0) and (count_include_pad or (ph == 0 and pw == 0)):
         return dtype.type(1.0 / (kh * kw))
     H, W = x_shape[2], x_shape[3]
-    Ho, Wo = conv_output_size(H, W, kernel, stride, padding)
-    ones = xp.zeros((1, 1, H + 2 * ph, W + 2 * pw), dtype)
-    ones[:, :, ph:ph + H, pw:pw + W] = 1
-    count = sum(_windows_at(ones, i, j, (Ho, Wo), stride) for i in range(kh) for j in range(kw))
+    Ho, Wo = conv_output_size(H + extra[0], W + extra[1], kernel, stride, padding)
+    counted = xp.zeros((1, 1, H + 2 * ph + extra[0], W + 2 * pw + extra[1]), dtype)
+    if count_include_pad:
+        counted[:, :, :H + 2 * ph, :W + 2 * pw] = 1
+    else:
+        counted[:, :, ph:ph + H, pw:pw + W] = 1
+    count = sum(_windows_at(counted, i, j, (Ho, Wo), stride) for i in range(kh) for j in range(kw))
     return (1 / count[0, 0]).astype(dtype)
 
 
 def avgpool_forward_arrays(x, kernel, stride, padding=(0, 0), count_include_pad=True,
-                           divisor_override=None):
+                           divisor_override=None, extra=(0, 0)):
     """Average pooling.  By default (as in PyTorch) zero padding counts in the average;
     ``count_include_pad=False`` divides by the number of real pixels, ``divisor_override`` by a
-    fixed number."""
+    fixed number; ``extra``: ceil-mode rows / columns past the padding (never counted)."""
     xp = array_module(x)
-    (kh, kw), (Ho, Wo) = kernel, conv_output_size(x.shape[2], x.shape[3], kernel, stride, padding)
-    xpad = _pad(x, padding, 0)
+    kh, kw = kernel
+    Ho, Wo = conv_output_size(x.shape[2] + extra[0], x.shape[3] + extra[1], kernel, stride, padding)
+    xpad = _pad(x, padding, 0, extra)
     out = None
     for i in range(kh):
         for j in range(kw):
@@ -352,21 +476,23 @@ def avgpool_forward_arrays(x, kernel, stride, padding=(0, 0), count_include_pad=
                 out[...] = sl
             else:
                 out += sl
-    out *= _avg_scale(xp, x.shape, kernel, stride, padding, count_include_pad, divisor_override, x.dtype)
+    out *= _avg_scale(xp, x.shape, kernel, stride, padding, count_include_pad, divisor_override, x.dtype,
+                      extra)
     return out
 
 
 def avgpool_backward_arrays(g, x_shape, kernel, stride, padding=(0, 0), count_include_pad=True,
-                            divisor_override=None, layout=None):
+                            divisor_override=None, layout=None, extra=(0, 0)):
     """Gradient of average pooling: every input of a window gets g / (window's divisor).
     ``layout``: optional memory axis order of the result (see ``_axis_order``)."""
     xp = array_module(g)
     N, C, H, W = x_shape
     (kh, kw), (ph, pw) = kernel, padding
     Ho, Wo = g.shape[2], g.shape[3]
-    dxp = _zeros_in_layout(xp, (N, C, H + 2 * ph, W + 2 * pw), g.dtype, layout)
+    dxp = _zeros_in_layout(xp, (N, C, H + 2 * ph + extra[0], W + 2 * pw + extra[1]), g.dtype, layout)
     gs = _like(g, _windows_at(dxp, 0, 0, (Ho, Wo), stride))
-    gs = gs * _avg_scale(xp, x_shape, kernel, stride, padding, count_include_pad, divisor_override, g.dtype)
+    gs = gs * _avg_scale(xp, x_shape, kernel, stride, padding, count_include_pad, divisor_override, g.dtype,
+                         extra)
     for i in range(kh):
         for j in range(kw):
             _windows_at(dxp, i, j, (Ho, Wo), stride)[...] += gs
@@ -374,42 +500,148 @@ def avgpool_backward_arrays(g, x_shape, kernel, stride, padding=(0, 0), count_in
 
 
 class MaxPool2dFn(Function):
-    """``MaxPool2dFn.apply(x, kernel_size=2, stride=None, padding=0)``: max over each window."""
+    """``MaxPool2dFn.apply(x, kernel_size=2, stride=None, padding=0, dilation=1, ceil_mode=False)``:
+    max over each window (PyTorch's geometry, including ``ceil_mode`` and ``dilation``)."""
 
-    def forward(self, x, kernel_size=2, stride=None, padding=0):
-        self.kernel, self.stride, self.padding, _ = _pool_args(x, kernel_size, stride, padding, "max_pool2d")
-        out, self.idx = _impl(x, "maxpool_forward", maxpool_forward_arrays)(x, self.kernel, self.stride,
-                                                                             self.padding)
+    def forward(self, x, kernel_size=2, stride=None, padding=0, dilation=1, ceil_mode=False):
+        self.kernel, self.stride, self.padding, self.dilation, _, self.extra = _pool_args(
+            x, kernel_size, stride, padding, "max_pool2d", dilation, ceil_mode)
         self.x_shape, self.layout = x.shape, _axis_order(x)
+        # 设备内核（CUDA）只实现了普通的几何：dilation = 1、没有 ceil 模式多出来的行列
+        self.plain = self.dilation == (1, 1) and self.extra == (0, 0)
+        if self.plain:
+            out, self.idx = _impl(x, "maxpool_forward", maxpool_forward_arrays)(x, self.kernel, self.stride,
+                                                                                 self.padding)
+        else:
+            out, self.idx = maxpool_forward_arrays(x, self.kernel, self.stride, self.padding, self.dilation,
+                                                   self.extra)
         return out
 
     def backward(self, g):
         """y = max(窗口):  ∂y/∂xₖ = 1 若 xₖ 是窗口里（第一个）最大值，否则 0 —— 梯度只流回"赢家"。"""
-        kernel = _KERNELS.get(device_of(g), {}).get("maxpool_backward")
+        kernel = _KERNELS.get(device_of(g), {}).get("maxpool_backward") if self.plain else None
         if kernel is not None:
             return kernel(g, self.idx, self.x_shape, self.kernel, self.stride, self.padding)
         # dx 与输入 x 使用相同的内存布局：后面的 ReLU 反向、卷积反向都不必再复制
         return maxpool_backward_arrays(g, self.idx, self.x_shape, self.kernel, self.stride, self.padding,
-                                       layout=self.layout)
+                                       layout=self.layout, dilation=self.dilation, extra=self.extra)
+
+
+class MaxPool2dWithIndicesFn(MaxPool2dFn):
+    """MaxPool2dFn that also returns PyTorch's indices (``return_indices=True``): (out, indices)."""
+    n_outputs = 2
+
+    def forward(self, x, **kwargs):
+        out = super().forward(x, **kwargs)
+        return out, maxpool_flat_indices(self.idx, self.x_shape, self.kernel, self.stride, self.padding,
+                                         self.dilation)
+
+    def backward(self, g, g_indices=None):
+        """与 MaxPool2dFn 相同：∂y/∂xₖ = 1 只对窗口里的最大值；下标输出是整数，不传梯度。"""
+        if g is None:
+            return (None,)
+        return super().backward(g)
 
 
 class AvgPool2dFn(Function):
-    """``AvgPool2dFn.apply(x, kernel_size=2, stride=None, padding=0)``: mean over each window."""
+    """``AvgPool2dFn.apply(x, kernel_size=2, stride=None, padding=0, count_include_pad=True,
+    divisor_override=None, ceil_mode=False)``: mean over each window."""
 
     def forward(self, x, kernel_size=2, stride=None, padding=0, count_include_pad=True,
-                divisor_override=None):
-        self.kernel, self.stride, self.padding, _ = _pool_args(x, kernel_size, stride, padding, "avg_pool2d")
+                divisor_override=None, ceil_mode=False):
+        self.kernel, self.stride, self.padding, _, _, self.extra = _pool_args(
+            x, kernel_size, stride, padding, "avg_pool2d", 1, ceil_mode)
         if x.dtype.kind != "f":
             raise TypeError(f"avg_pool2d: expected a floating point input, got {x.dtype}")
         if divisor_override is not None and divisor_override <= 0:
             raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
         self.x_shape, self.opts, self.layout = x.shape, (count_include_pad, divisor_override), _axis_order(x)
-        return avgpool_forward_arrays(x, self.kernel, self.stride, self.padding, *self.opts)
+        return avgpool_forward_arrays(x, self.kernel, self.stride, self.padding, *self.opts, extra=self.extra)
 
     def backward(self, g):
         """y = (1/n) Σ 窗口（n = kh·kw）:  ∂y/∂xₖ = 1/n —— 每个窗口把梯度平均分给窗口里的每个输入。"""
         return avgpool_backward_arrays(g, self.x_shape, self.kernel, self.stride, self.padding, *self.opts,
-                                       layout=self.layout)
+                                       layout=self.layout, extra=self.extra)
+
+
+# ----------------------------------------------------------------------------- adaptive pooling
+def adaptive_windows(size, out):
+    """PyTorch's adaptive windows along one dimension: window i covers [⌊i·n/m⌋, ⌈(i+1)·n/m⌉)."""
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
+def _adaptive_size(x, output_size, op):
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+    out = (output_size, output_size) if isinstance(output_size, int) or output_size is None \
+        else tuple(output_size)
+    if len(out) != 2:
+        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+    out = tuple(x.shape[2 + k] if o is None else int(o) for k, o in enumerate(out))
+    if min(out) < 1 or min(x.shape[2:]) < 1:
+        raise ValueError(f"{op}: output_size {out} and the input's spatial size {x.shape[2:]} must be positive")
+    return out
+
+
+class AdaptiveAvgPool2dFn(Function):
+    """``AdaptiveAvgPool2dFn.apply(x, output_size=(Ho, Wo))``: averages over PyTorch's adaptive windows.
+
+    Each window is a rectangle, so the average is separable: y = P_h · x · P_wᵀ for every (n, c)
+    slice, where row i of P_h (Ho, H) holds 1/len on the rows of window i (two small matrix products)."""
+
+    def forward(self, x, output_size=1):
+        Ho, Wo = _adaptive_size(x, output_size, "adaptive_avg_pool2d")
+        if x.dtype.kind != "f":
+            raise TypeError(f"adaptive_avg_pool2d: expected a floating point input, got {x.dtype}")
+        xp = array_module(x)
+        mats = []
+        for size, out in ((x.shape[2], Ho), (x.shape[3], Wo)):
+            P = xp.zeros((out, size), x.dtype)
+            for i, (a, b) in enumerate(adaptive_windows(size, out)):
+                P[i, a:b] = 1.0 / (b - a)
+            mats.append(P)
+        self.Ph, self.Pw = mats
+        return self.Ph @ x @ self.Pw.T
+
+    def backward(self, g):
+        """y = P_h x P_wᵀ（每个 (n, c) 切片）:  ∂L/∂x = P_hᵀ g P_w —— 每个输入像素按 1/窗口大小
+        收回它所在的每个窗口的梯度。"""
+        return self.Ph.T @ g @ self.Pw
+
+
+class AdaptiveMaxPool2dFn(Function):
+    """``AdaptiveMaxPool2dFn.apply(x, output_size=(Ho, Wo))`` -> (out, indices): max over PyTorch's
+    adaptive windows; indices (int64) as ``max_pool2d(return_indices=True)`` gives them."""
+    n_outputs = 2
+
+    def forward(self, x, output_size=1):
+        Ho, Wo = _adaptive_size(x, output_size, "adaptive_max_pool2d")
+        xp = array_module(x)
+        N, C, H, W = x.shape
+        out = xp.empty((N, C, Ho, Wo), x.dtype)
+        idx = xp.empty((N, C, Ho, Wo), xp.int64)
+        for i, (a, b) in enumerate(adaptive_windows(H, Ho)):
+            for j, (c, d) in enumerate(adaptive_windows(W, Wo)):
+                win = x[:, :, a:b, c:d].reshape(N, C, -1)
+                k = win.argmax(axis=2)
+                out[:, :, i, j] = xp.take_along_axis(win, k[..., None], axis=2)[..., 0]
+                idx[:, :, i, j] = (a + k // (d - c)) * W + c + k % (d - c)
+        self.idx, self.x_shape = idx, x.shape
+        return out, idx
+
+    def backward(self, g, g_indices=None):
+        """y = max(窗口):  ∂y/∂xₖ = 1 只对窗口里的最大值 —— 各窗口的梯度加到各自最大值的位置上。"""
+        if g is None:
+            return (None,)
+        xp = array_module(g)
+        N, C, H, W = self.x_shape
+        dx = xp.zeros((N, C, H * W), g.dtype)
+        n = xp.arange(N).reshape(N, 1)
+        c = xp.arange(C).reshape(1, C)
+        for i in range(g.shape[2]):
+            for j in range(g.shape[3]):
+                dx[n, c, self.idx[:, :, i, j]] += g[:, :, i, j]      # 同一个窗口里下标不重复
+        return dx.reshape(self.x_shape)
 
 
 # ----------------------------------------------------------------------------- Tensor-level functions
@@ -425,46 +657,78 @@ def _input4d(input, op):
     return input, False
 
 
+def same_padding(kernel, dilation):
+    """PyTorch's ``padding="same"`` (stride 1): d(k−1) zeros per dimension, half on each side and the
+    odd one at the bottom / right. Returns (padding, extra_padding)."""
+    total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    return tuple(t // 2 for t in total), tuple(t % 2 for t in total)
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as in every DL framework) of (N, C, H, W) or (C, H, W).
 
-    ``padding`` may be an int, a pair, ``"valid"`` (0) or ``"same"`` (stride 1, odd kernels)."""
-    if dilation not in (1, (1, 1)) or groups != 1:
-        raise NotImplementedError(f"conv2d: dilation={dilation} and groups={groups} are not supported "
-                                  "(only dilation=1, groups=1)")
+    ``padding`` may be an int, a pair, ``"valid"`` (0) or ``"same"`` (stride 1; even kernels pad one
+    more zero at the bottom / right, as in PyTorch). ``dilation`` spreads the kernel taps;
+    ``groups`` splits the channels into independent blocks (weight (O, C/groups, kh, kw))."""
     x, unbatched = _input4d(input, "conv2d")
+    extra = (0, 0)
     if isinstance(padding, str):
-        kh, kw = weight.shape[2:]
         if padding == "valid":
             padding = 0
         elif padding == "same":
-            if _pair(stride, "stride", "conv2d") != (1, 1) or kh % 2 == 0 or kw % 2 == 0:
-                raise ValueError(f"conv2d: padding='same' needs stride 1 and an odd kernel, got stride "
-                                 f"{stride} and kernel ({kh}, {kw})")
-            padding = (kh // 2, kw // 2)
+            if _pair(stride, "stride", "conv2d") != (1, 1):
+                raise ValueError(f"conv2d: padding='same' is not supported for strided convolutions "
+                                 f"(stride {stride})")
+            padding, extra = same_padding(weight.shape[2:], _pair(dilation, "dilation", "conv2d"))
         else:
             raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
     args = (x, weight) if bias is None else (x, weight, bias)
-    y = Conv2dFn.apply(*args, stride=stride, padding=padding)
+    y = Conv2dFn.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                       extra_padding=extra)
     return y.squeeze(0) if unbatched else y
+
+
+def _no_grad_indices(t):
+    from ..tensor import Tensor
+    return Tensor._make(t.array, t.device, None, 0)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    """2-D max pooling of (N, C, H, W) or (C, H, W); stride defaults to kernel_size."""
-    if dilation not in (1, (1, 1)) or ceil_mode or return_indices:
-        raise NotImplementedError("max_pool2d: dilation, ceil_mode and return_indices are not supported")
+    """2-D max pooling of (N, C, H, W) or (C, H, W); stride defaults to kernel_size.
+    ``return_indices=True`` also returns the position of each maximum (row·W + col, int64)."""
     x, unbatched = _input4d(input, "max_pool2d")
-    y = MaxPool2dFn.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
+    kw = dict(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+    if return_indices:
+        y, idx = MaxPool2dWithIndicesFn.apply(x, **kw)
+        idx = _no_grad_indices(idx)
+        return (y.squeeze(0), idx.squeeze(0)) if unbatched else (y, idx)
+    y = MaxPool2dFn.apply(x, **kw)
     return y.squeeze(0) if unbatched else y
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """2-D average pooling of (N, C, H, W) or (C, H, W); stride defaults to kernel_size."""
-    if ceil_mode:
-        raise NotImplementedError("avg_pool2d: ceil_mode is not supported")
     x, unbatched = _input4d(input, "avg_pool2d")
-    y = AvgPool2dFn.apply(x, kernel_size=kernel_size, stride=stride, padding=padding,
+    y = AvgPool2dFn.apply(x, kernel_size=kernel_size, stride=stride, padding=padding, ceil_mode=ceil_mode,
                           count_include_pad=count_include_pad, divisor_override=divisor_override)
     return y.squeeze(0) if unbatched else y
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size (N, C, Ho, Wo) whatever the input size (``None`` in
+    ``output_size`` keeps that input dimension); (1, 1) is global average pooling."""
+    x, unbatched = _input4d(input, "adaptive_avg_pool2d")
+    y = AdaptiveAvgPool2dFn.apply(x, output_size=output_size)
+    return y.squeeze(0) if unbatched else y
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed output size (see ``adaptive_avg_pool2d``)."""
+    x, unbatched = _input4d(input, "adaptive_max_pool2d")
+    y, idx = AdaptiveMaxPool2dFn.apply(x, output_size=output_size)
+    idx = _no_grad_indices(idx)
+    if unbatched:
+        y, idx = y.squeeze(0), idx.squeeze(0)
+    return (y, idx) if return_indices else y
