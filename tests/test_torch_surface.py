@@ -197,3 +197,18 @@ def test_as_torch_runs_a_pytorch_program_unchanged(tmp_path):
     out = subprocess.run([sys.executable, "-m", "tinygrad_zh.as_torch", str(bad)], capture_output=True,
                          text=True, timeout=120)
     assert out.returncode != 0 and "tinygrad_zh has no tinygrad_zh.distributions" in out.stderr
+
+
+def test_requires_grad_setter_refuses_what_pytorch_refuses():
+    t = tg.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="only floating point tensors can require gradients"):
+        t.requires_grad = True
+    with pytest.raises(RuntimeError):
+        torch.tensor([1, 2]).requires_grad = True
+    assert not t.requires_grad
+    y = tg.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="leaf"):
+        y.requires_grad = False
+    w = tg.zeros(2)
+    w.requires_grad = True
+    assert w.requires_grad and w.is_leaf

@@ -106,12 +106,12 @@ class Function(_pytorch_form.FunctionCtx):
             if t.device != device:
                 raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got "
                                    f"{device} and {t.device} (move them with .to(device))")
-            any_grad = any_grad or t.requires_grad
+            any_grad = any_grad or t._requires_grad
         out = fn.forward(*[t.array for t in inputs], **kwargs)
         record = _grad_enabled and any_grad and cls.differentiable
         if record:
             fn.parents = inputs
-            fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            fn.needs_input_grad = tuple(t._requires_grad for t in inputs)
             if _anomaly:
                 fn._created_at = _user_stack()
         ctx = fn if record else None

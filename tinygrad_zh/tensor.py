@@ -81,7 +81,7 @@ def _dim1(dim, ndim, op):
 
 class Tensor:
     """n 维数组 + 自动求导。``Tensor(data, dtype=None, device="cpu", requires_grad=False)``."""
-    __slots__ = ("array", "grad", "requires_grad", "_ctx", "_out_idx", "_retains_grad", "device",
+    __slots__ = ("array", "grad", "_requires_grad", "_ctx", "_out_idx", "_retains_grad", "device",
                  "_version", "_view_of", "_consumed", "__weakref__")
     __array_priority__ = 1000    # make ndarray + Tensor call Tensor.__radd__
 
@@ -95,7 +95,7 @@ class Tensor:
         self.grad = None
         self._ctx, self._out_idx, self._retains_grad = None, 0, False
         self._version, self._view_of, self._consumed = [0], None, False
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -108,7 +108,7 @@ class Tensor:
         t.array, t.device, t.grad = arr, device, None
         t._ctx, t._out_idx, t._retains_grad = ctx, idx, False
         t._version, t._view_of, t._consumed = [0], None, False
-        t.requires_grad = ctx is not None
+        t._requires_grad = ctx is not None
         return t
 
     # ------------------------------------------------------------------ .data and the raw array
@@ -192,12 +192,21 @@ class Tensor:
     def T(self):
         return self.permute(*reversed(range(self.ndim)))
 
+    @property
+    def requires_grad(self):
+        """是否需要梯度。只有浮点张量可以设为 True；非叶子张量不能设为 False（用 detach()）。"""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
     def requires_grad_(self, flag=True):
         if flag and self.array.dtype.kind != "f":
             raise RuntimeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
         if self._ctx is not None and not flag:
             raise RuntimeError("requires_grad_(False) only works on leaf tensors; use detach()")
-        self.requires_grad = flag
+        self._requires_grad = bool(flag)
         return self
 
     def retain_grad(self):
