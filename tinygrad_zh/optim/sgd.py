@@ -1,6 +1,6 @@
 """SGD：随机梯度下降（可选动量、Nesterov、权重衰减）。"""
 from ..backend import array_module
-from .optimizer import Optimizer, check_hparam, check_torch_flags, required
+from .optimizer import Optimizer, check_hparam, check_torch_flags
 
 
 class SGD(Optimizer):
@@ -19,11 +19,10 @@ class SGD(Optimizer):
     ``maximize=True`` 时把 g 换成 -g（梯度上升）。
     """
 
-    def __init__(self, params, lr=required, momentum=0.0, dampening=0.0, weight_decay=0.0,
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False, fused=None):
         check_torch_flags("SGD", foreach=foreach, fused=fused, differentiable=differentiable)
-        if lr is not required:
-            lr = check_hparam("SGD", "lr", lr, label="learning rate")
+        lr = check_hparam("SGD", "lr", lr, label="learning rate")     # PyTorch >= 2.x: default 1e-3
         momentum = check_hparam("SGD", "momentum", momentum)
         dampening = check_hparam("SGD", "dampening", dampening, low=-float("inf"))   # any number, as in PyTorch
         weight_decay = check_hparam("SGD", "weight_decay", weight_decay)
