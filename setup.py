@@ -1,4 +1,11 @@
-"""Packaging for tinygrad_zh: `pip install .` (add extras: .[dev], .[examples], .[cuda], .[distributed])."""
+"""Packaging for tinygrad_zh: `pip install .` (add extras: .[dev], .[examples], .[cuda], .[distributed]).
+
+GPU: `pip install ".[cuda]"` installs the prebuilt CuPy wheel for CUDA 12 (cupy-cuda12x); for a
+CUDA 13 driver use `pip install ".[cuda13]"` (cupy-cuda13x). Add the CUDA libraries from PyPI
+(NVRTC, cuBLAS, ...) with `pip install "cupy-cuda12x[ctk]"` (or 13x) when no CUDA toolkit is
+installed; NCCL (backend="nccl"): nvidia-nccl-cu12 / nvidia-nccl-cu13. Without a GPU,
+TINYGRAD_ZH_CUDASIM=1 runs device "cuda" on the CUDA simulator (needs g++ with OpenMP).
+"""
 from setuptools import find_packages, setup
 
 setup(
@@ -12,11 +19,13 @@ setup(
     # the CUDA sources live in the repository's kernels/ and are installed as tinygrad_zh/kernels
     package_dir={"tinygrad_zh.kernels": "kernels"},
     package_data={"tinygrad_zh": ["kernels/*.cu", "kernels/*.cuh"],
-                  "tinygrad_zh.kernels": ["*.cu", "*.cuh", "host/*.cpp"]},
+                  "tinygrad_zh.kernels": ["*.cu", "*.cuh", "host/*.cpp"],
+                  "tinygrad_zh.cuda.sim": ["tgsim.h"]},
     python_requires=">=3.9",
     install_requires=["numpy"],
     extras_require={
-        "cuda": ["cupy"],
+        "cuda": ["cupy-cuda12x"],           # prebuilt wheel; never "cupy" (the source package)
+        "cuda13": ["cupy-cuda13x"],
         "examples": ["tqdm", "matplotlib"],
         "dev": ["pytest", "hypothesis", "tqdm", "matplotlib"],
         "distributed": ["mpi4py", "mpich"],

@@ -386,11 +386,30 @@ def test_launch_makes_inputs_contiguous_and_refuses_wrong_dtypes(gpu_on_cpu):
 
 
 def test_import_without_cupy_and_clear_error(monkeypatch):
-    if backend.cuda_available():
-        pytest.skip("a GPU is present")
-    with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
+    """Without CuPy (simulated by a provider that fails like a missing install), the kernels raise a
+    clear error naming the prebuilt wheels and the simulator."""
+    def no_cupy():
+        raise ImportError("No module named 'cupy'")
+    monkeypatch.setattr(backend, "_cuda_provider", no_cupy)
+    monkeypatch.setattr(backend, "_cupy", None)
+    monkeypatch.setattr(backend, "_cupy_error", None)
+    with pytest.raises(RuntimeError, match="device 'cuda' is not available.*cupy-cuda12x.*cupy-cuda13x"
+                                          ".*TINYGRAD_ZH_CUDASIM=1"):
         tg.cuda.activation_forward("relu", np.ones(3, np.float32))
     assert not tg.cuda.is_available()
+
+
+def test_missing_cuda_libraries_name_the_package():
+    from tinygrad_zh.cuda import missing_library_message
+
+    class FakeCupy:                                  # CuPy built for CUDA 13
+        class cuda:
+            class runtime:
+                runtimeGetVersion = staticmethod(lambda: 13000)
+    assert "nvidia-cuda-nvrtc-cu13" in missing_library_message("nvrtc", FakeCupy)
+    assert "nvidia-cublas-cu13" in missing_library_message("cublas", FakeCupy)
+    assert "nvidia-nccl-cu12" in missing_library_message("nccl")
+    assert "cupy-cuda13x[ctk]" in missing_library_message("nvrtc", FakeCupy)
 
 
 def test_kernel_sources_found_and_expanded(tmp_path):
