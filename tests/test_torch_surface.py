@@ -212,3 +212,18 @@ def test_requires_grad_setter_refuses_what_pytorch_refuses():
     w = tg.zeros(2)
     w.requires_grad = True
     assert w.requires_grad and w.is_leaf
+
+
+def test_every_name_the_compat_page_lists_exists_both_ways():
+    """docs/pytorch_compat.md lists names that are both torch.xxx(x) and x.xxx(): each must exist."""
+    import pathlib
+    import re
+    page = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "pytorch_compat.md").read_text("utf-8")
+    both = re.search(r"以下每个既是.*?：`([^`]+)`", page, re.S).group(1).split()
+    assert len(both) > 60
+    missing = [n for n in both if not hasattr(tg, n) or not hasattr(tg.Tensor, n)]
+    assert not missing, f"listed on the compat page but missing: {missing}"
+    for n in both:
+        assert hasattr(torch, n) and hasattr(torch.Tensor, n), f"{n} is not a PyTorch name of both kinds"
+    methods = re.search(r"方法另有 `([^`]+)`", page).group(1).split()
+    assert not [n for n in methods if not hasattr(tg.Tensor, n)]

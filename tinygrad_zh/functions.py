@@ -38,7 +38,7 @@ _METHODS = (
     "reshape", "flatten", "permute", "transpose", "t", "squeeze", "unsqueeze", "split", "chunk",
     "gather", "scatter_add", "index_select", "masked_fill", "numel", "topk", "sort", "argsort",
     "matmul", "add", "sub", "mul", "div", "eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose",
-    "repeat", "detach", "clone",
+    "detach", "clone",
 )
 for _name in _METHODS:
     globals()[_name] = _method(_name)
