@@ -13,6 +13,7 @@ from .functions import *          # noqa: F401,F403  tg.exp(x), tg.matmul(a, b),
 from .functions import _METHODS
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .testing.gradcheck import gradcheck
+from . import cuda  # noqa: F401,E402  (plugs the CUDA backend into backend.py; imports no CuPy)
 
 # dtype 的名字与 PyTorch 相同（值是 NumPy 的 dtype：x.dtype == tg.float32 成立）
 import numpy as _np

@@ -216,9 +216,9 @@ class Tensor:
 
     # ------------------------------------------------------------------ conversion
     def numpy(self):
-        if self.requires_grad:
-            pass  # PyTorch demands detach(); returning the array is harmless here
-        return self.array if self.device == "cpu" else self.array.get()
+        """The NumPy array (the same memory on the CPU; a copy from the GPU). Unlike PyTorch, a tensor
+        that requires grad needs no ``detach()`` first: reading its values cannot change the graph."""
+        return self.array if self.device == "cpu" else backend.to_host(self.array)
 
     def __array__(self, dtype=None, copy=None):
         if self.device != "cpu":
@@ -229,7 +229,7 @@ class Tensor:
         if self.array.size != 1:
             raise ValueError(f"item(): only one element tensors can be converted to Python scalars, "
                              f"got shape {self.shape}")
-        return self.array.reshape(()).item()
+        return backend.to_host(self.array).reshape(()).item()    # one transfer (carries deferred checks)
 
     def tolist(self):
         return self.numpy().tolist()
@@ -471,13 +471,13 @@ class Tensor:
                 dt = self.dtype if self.dtype.kind in "iu" else np.dtype("int64")
             else:
                 dt = backend.DEFAULT_FLOAT
-            return Tensor._make(self._xp.asarray(other, dtype=dt), self.device, None, 0)
+            return Tensor._make(backend.scalar_array(other, dt, self.device), self.device, None, 0)
         return Tensor(other, device=self.device)
 
     def _binary(self, op, other, reverse=False):
         if (type(other) is float or type(other) is int) and self.array.dtype.kind == "f":
             # 最常见的情况（x * 0.5、x + 1）走捷径：标量直接取张量的 dtype
-            other = Tensor._make(self._xp.asarray(other, dtype=self.array.dtype), self.device, None, 0)
+            other = Tensor._make(backend.scalar_array(other, self.array.dtype, self.device), self.device, None, 0)
             return op.apply(other, self) if reverse else op.apply(self, other)
         scalar = isinstance(other, numbers.Number)
         other = self._lift(other)
