@@ -663,3 +663,132 @@ def test_pool_errors_like_torch():
         F.max_pool2d(tg.zeros(1, 1, 2, 2), 3, dilation=2)
     with pytest.raises(ValueError, match="output_size"):
         F.adaptive_avg_pool2d(tg.zeros(1, 1, 2, 2), (0, 1))
+
+
+# ============================================================================ other layers
+ACTIVATIONS = [("ELU", (), {}), ("ELU", (0.5,), {}), ("SELU", (), {}), ("Softplus", (), {}),
+               ("Softplus", (2.0, 3.0), {}), ("Hardtanh", (-2.0, 1.5), {}), ("ReLU6", (), {}),
+               ("PReLU", (), {}), ("PReLU", (3, 0.1), {})]
+
+
+@pytest.mark.parametrize("name, args, kw", ACTIVATIONS, ids=[f"{a[0]}{a[1]}" for a in ACTIVATIONS])
+def test_extra_activations_match_torch(rng, name, args, kw):
+    ours, theirs = getattr(nn, name)(*args, **kw).double(), getattr(torch.nn, name)(*args, **kw).double()
+    assert repr(ours) == repr(theirs)
+    x = rng.standard_normal((4, 3, 5)) * 4
+    x[0, 0, :3] = [30.0, -30.0, 800.0]                 # large values: no overflow, Softplus threshold
+    x = np.where(np.abs(x - np.round(x)) < 1e-3, x + 0.01, x)   # keep away from the kinks at 0, 6, -2, 1.5
+    _grads_vs_torch(ours, theirs, [x])
+    if list(theirs.parameters()):
+        _assert_grads_match(ours, theirs)
+
+
+def test_inplace_extra_activations(rng):
+    for name in ["ELU", "SELU", "Hardtanh", "ReLU6"]:
+        x = rng.standard_normal(7) * 5
+        a, ta = t64(x, False), torch.tensor(x)
+        assert getattr(nn, name)(inplace=True)(a) is a
+        getattr(torch.nn, name)(inplace=True)(ta)
+        np.testing.assert_allclose(a.numpy(), ta.numpy(), atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("cls, shape", [("Dropout2d", (8, 16, 3, 3)), ("Dropout2d", (16, 3, 3)),
+                                        ("Dropout1d", (8, 16, 5)), ("Dropout1d", (16, 5))])
+def test_channel_dropout_zeros_whole_channels(cls, shape):
+    tg.manual_seed(0)
+    m = getattr(nn, cls)(0.5)
+    assert repr(m) == repr(getattr(torch.nn, cls)(0.5))
+    x = tg.ones(*shape, dtype="float64", requires_grad=True)
+    y = m(x)
+    spatial = tuple(range(len(shape) - (2 if cls == "Dropout2d" else 1), len(shape)))
+    per_channel = y.numpy().reshape(y.shape[:len(shape) - len(spatial)] + (-1,))
+    assert np.all((per_channel == 0) | (per_channel == 2))                      # kept ones scaled by 1/(1-p)
+    assert np.all(per_channel.min(-1) == per_channel.max(-1))                  # whole channels
+    assert 0.25 < float((per_channel[..., 0] == 0).mean()) < 0.75
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), y.numpy())                   # d(x·mask)/dx = mask
+    m.eval()
+    assert m(x) is x
+    with pytest.raises(ValueError, match="expected"):
+        m(tg.ones(2))
+
+
+def test_d2l_residual_block_with_inplace_add_matches_torch(rng):
+    """d2l 7.6: Y = bn2(conv2(relu(bn1(conv1(X))))); Y += conv3(X); relu(Y) — in train and eval mode."""
+    def block(lib):
+        tnn, tF = lib.nn, lib.nn.functional
+
+        class Residual(tnn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = tnn.Conv2d(3, 6, kernel_size=3, padding=1, stride=2)
+                self.conv2 = tnn.Conv2d(6, 6, kernel_size=3, padding=1)
+                self.conv3 = tnn.Conv2d(3, 6, kernel_size=1, stride=2)
+                self.bn1, self.bn2 = tnn.BatchNorm2d(6), tnn.BatchNorm2d(6)
+
+            def forward(self, X):
+                Y = tF.relu(self.bn1(self.conv1(X)))
+                Y = self.bn2(self.conv2(Y))
+                Y += self.conv3(X)
+                return tF.relu(Y)
+        return tnn.Sequential(Residual(), tnn.AdaptiveAvgPool2d((1, 1)), tnn.Flatten(), tnn.Linear(6, 4))
+    ours, theirs = block(tg).double(), block(torch).double()
+    _copy_weights(ours, theirs)
+    for mode in ("train", "eval"):
+        getattr(ours, mode)()
+        getattr(theirs, mode)()
+        for p, q in zip(ours.parameters(), theirs.parameters()):
+            p.grad, q.grad = None, None
+        _grads_vs_torch(ours, theirs, [rng.standard_normal((3, 3, 8, 8))], atol=1e-9)
+        _assert_grads_match(ours, theirs, atol=1e-9)
+    for k, v in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[k].numpy(), v.numpy(), atol=1e-12, err_msg=k)
+
+
+def test_d2l_seq2seq_gru_init_via_flat_weights_names():
+    """d2l 9.7: ``for param in m._flat_weights_names: if "weight" in param: xavier_uniform_(m._parameters[param])``."""
+    gru = nn.GRU(8, 16, 2)
+    assert gru._flat_weights_names == torch.nn.GRU(8, 16, 2)._flat_weights_names
+    for param in gru._flat_weights_names:
+        if "weight" in param:
+            nn.init.xavier_uniform_(gru._parameters[param])
+    bound = math.sqrt(6 / (8 + 48))
+    assert float(gru.weight_ih_l0.abs().max()) <= bound
+
+
+def test_masked_softmax_ce_loss_subclass_pattern(rng):
+    """d2l 9.7: subclass CrossEntropyLoss, set reduction='none' in forward, logits (N, C, T)."""
+    def loss_cls(lib):
+        class MaskedSoftmaxCELoss(lib.nn.CrossEntropyLoss):
+            def forward(self, pred, label, valid_len):
+                weights = (lib.arange(label.shape[1])[None, :] < valid_len[:, None]).float()
+                self.reduction = "none"
+                unweighted = super().forward(pred.permute(0, 2, 1), label)
+                return (unweighted * weights).mean(dim=1)
+        return MaskedSoftmaxCELoss()
+    pred, label = rng.standard_normal((3, 4, 10)), rng.integers(0, 10, (3, 4))
+    ours = loss_cls(tg)(t64(pred, False), tg.tensor(label), tg.tensor([4, 2, 0]))
+    theirs = loss_cls(torch)(torch.tensor(pred), torch.tensor(label), torch.tensor([4, 2, 0]))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)
+
+
+def test_batchnorm_train_eval_and_losses_match_torch(rng):
+    for cls, shape in [("BatchNorm1d", (6, 3)), ("BatchNorm1d", (6, 3, 4)), ("BatchNorm2d", (4, 3, 5, 5))]:
+        for momentum in (0.1, None):
+            ours = getattr(nn, cls)(3, momentum=momentum).double()
+            theirs = getattr(torch.nn, cls)(3, momentum=momentum).double()
+            for _ in range(3):
+                _grads_vs_torch(ours, theirs, [rng.standard_normal(shape) * 2 + 1], atol=1e-9)
+            for name in ("running_mean", "running_var"):
+                np.testing.assert_allclose(getattr(ours, name).numpy(), getattr(theirs, name).numpy(), atol=1e-12)
+            ours.eval()
+            theirs.eval()
+            _grads_vs_torch(ours, theirs, [rng.standard_normal(shape)])
+    x, y, c = rng.standard_normal((5, 4)), rng.standard_normal((5, 4)), rng.integers(0, 4, 5)
+    for red in ("none", "mean", "sum"):
+        _grads_vs_torch(lambda a, b: nn.MSELoss(reduction=red)(a, b),
+                        lambda a, b: torch.nn.MSELoss(reduction=red)(a, b), [x, y])
+        _grads_vs_torch(lambda a: nn.CrossEntropyLoss(reduction=red)(a, tg.tensor(c)),
+                        lambda a: torch.nn.CrossEntropyLoss(reduction=red)(a, torch.tensor(c)), [x])
+        _grads_vs_torch(lambda a: F.nll_loss(F.log_softmax(a, dim=1), tg.tensor(c), reduction=red),
+                        lambda a: torch.nn.functional.nll_loss(a.log_softmax(1), torch.tensor(c), reduction=red), [x])

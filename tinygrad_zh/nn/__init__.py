@@ -13,8 +13,9 @@ from . import functional, init, utils
 from .containers import ModuleDict, ModuleList, Sequential
 from .linear import Flatten, Identity, Linear, Unflatten
 from .embedding import Embedding
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Tanh
-from .dropout import Dropout
+from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6, SELU, SiLU, Sigmoid,
+                         Softmax, Softplus, Tanh)
+from .dropout import Dropout, Dropout1d, Dropout2d
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .conv import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, Conv2d, MaxPool2d

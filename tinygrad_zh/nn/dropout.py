@@ -1,4 +1,4 @@
-"""Dropout：训练时随机丢弃（置 0）一部分激活并把其余放大 1/(1−p)；eval() 之后是恒等映射。"""
+"""Dropout / Dropout1d / Dropout2d：训练时随机丢弃（置 0）一部分激活（或整条通道）并把其余放大 1/(1−p)；\neval() 之后是恒等映射。"""
 import numbers
 
 from . import functional as F
@@ -19,3 +19,17 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """整条通道一起丢弃：输入 (N, C, L) 或 (C, L)。"""
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(Dropout):
+    """整张特征图一起丢弃：输入 (N, C, H, W) 或 (C, H, W)。"""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)

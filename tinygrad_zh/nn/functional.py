@@ -126,6 +126,66 @@ def silu(input, inplace=False):
     return input * input.sigmoid()
 
 
+def elu(input, alpha=1.0, inplace=False):
+    """ELU: x (x > 0), α(eˣ − 1) (x ≤ 0). 写成 relu(x) + α(e^{min(x, 0)} − 1)：大的 x 也不会溢出。"""
+    input = _as_tensor(input, "elu")
+
+    def f(x):
+        return x.relu() + (x.clamp(max=0).exp() - 1) * alpha
+    return _inplace(input, "elu_", f) if inplace else f(input)
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """SELU = scale·ELU(x, α)，α ≈ 1.6733，scale ≈ 1.0507（让激活保持零均值、单位方差的常数）。"""
+    input = _as_tensor(input, "selu")
+
+    def f(x):
+        return elu(x, _SELU_ALPHA) * _SELU_SCALE
+    return _inplace(input, "selu_", f) if inplace else f(input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """Softplus: log(1 + e^{βx})/β（平滑的 ReLU）；βx > threshold 时直接取 x（与 PyTorch 相同）。
+
+    Computed as (max(βx, 0) + log(1 + e^{−|βx|}))/β, which never overflows."""
+    from ..tensor import where
+    input = _as_tensor(input, "softplus")
+    z = input * beta
+    smooth = (z.relu() + ((-z.abs()).exp() + 1).log()) / beta
+    return where(z > threshold, input, smooth)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """把 x 截断到 [min_val, max_val]（区间外梯度为 0）。"""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    input = _as_tensor(input, "hardtanh")
+    if inplace:
+        return _inplace(input, "hardtanh_", lambda x: x.clamp(min_val, max_val))
+    return input.clamp(min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def prelu(input, weight):
+    """PReLU: x (x > 0), a·x (x ≤ 0)，a 是可学习的参数（一个，或每个通道一个：沿第 1 维广播）。"""
+    input = _as_tensor(input, "prelu")
+    if weight.ndim != 1 or (weight.shape[0] != 1 and (input.ndim < 1 or
+                                                      input.shape[1 if input.ndim >= 2 else 0] != weight.shape[0])):
+        raise ValueError(f"prelu: weight of shape {weight.shape} must have 1 element or one per channel (dim 1) "
+                         f"of the input of shape {input.shape}")
+    a = weight
+    if weight.shape[0] != 1 and input.ndim >= 2:
+        a = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
+    return input.relu() + a * input.clamp(max=0)
+
+
 def softmax(input, dim=None, dtype=None):
     input = _as_tensor(input, "softmax")
     if dtype is not None:
@@ -158,6 +218,46 @@ def dropout(input, p=0.5, training=True, inplace=False):
         mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
         mask = Tensor._make(backend.to_device(mask, input.device), input.device, None, 0)
     return _inplace(input, "dropout_", lambda x: x * mask) if inplace else input * mask
+
+
+def _channel_dropout(input, p, training, inplace, op, feature_ndim):
+    """Zero whole channels: the mask has shape (N, C, 1, …), one draw per (sample, channel)."""
+    input = _as_tensor(input, op)
+    if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        raise ValueError(f"{op}: probability p must be between 0 and 1, got {p!r}")
+    nd = input.ndim
+    if nd == feature_ndim + 1:            # unbatched (C, *spatial)
+        mask_shape = input.shape[:1] + (1,) * feature_ndim
+    elif nd == feature_ndim + 2:
+        mask_shape = input.shape[:2] + (1,) * feature_ndim
+    elif op == "dropout2d" and nd == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel "
+                      "dim. Use dropout1d for that.", stacklevel=3)
+        mask_shape = input.shape[:2] + (1,)
+    else:
+        want = " or ".join(f"{d}-D" for d in (feature_ndim + 1, feature_ndim + 2))
+        raise ValueError(f"{op}: expected a {want} input (channels, then {feature_ndim} spatial dims), got "
+                         f"shape {input.shape}")
+    if not training or p == 0:
+        return input
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point input, got dtype {input.dtype}")
+    keep = generator().random(mask_shape, dtype=np.float32) >= np.float32(p)
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    mask = Tensor._make(backend.to_device(keep.astype(input.dtype) * input.dtype.type(scale), input.device),
+                        input.device, None, 0)
+    return _inplace(input, op + "_", lambda x: x * mask) if inplace else input * mask
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """通道级 dropout：(N, C, L) 或 (C, L) 中整条通道一起置 0（其余乘 1/(1-p)）。"""
+    return _channel_dropout(input, p, training, inplace, "dropout1d", 1)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """通道级 dropout：(N, C, H, W) 或 (C, H, W) 中整张特征图一起置 0（相邻像素高度相关时比逐元素 dropout 有效）。"""
+    return _channel_dropout(input, p, training, inplace, "dropout2d", 2)
 
 
 # ---------------------------------------------------------------------- embedding
