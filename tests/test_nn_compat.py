@@ -792,3 +792,39 @@ def test_batchnorm_train_eval_and_losses_match_torch(rng):
                         lambda a: torch.nn.CrossEntropyLoss(reduction=red)(a, torch.tensor(c)), [x])
         _grads_vs_torch(lambda a: F.nll_loss(F.log_softmax(a, dim=1), tg.tensor(c), reduction=red),
                         lambda a: torch.nn.functional.nll_loss(a.log_softmax(1), torch.tensor(c), reduction=red), [x])
+
+
+# ============================================================================ device "cuda" (GPU, or the CUDA simulator)
+@pytest.mark.cuda
+@pytest.mark.skipif(not tg.backend.cuda_available(), reason="needs CuPy and an NVIDIA GPU (or TINYGRAD_ZH_CUDASIM=1)")
+@pytest.mark.parametrize("name", ["conv_groups", "conv_dilation", "conv_same_even", "maxpool_ceil", "maxpool_dilation",
+                                  "maxpool_indices", "avgpool_ceil", "adaptive_avg", "adaptive_max", "rnn_relu",
+                                  "rnn_tanh_bidirectional"])
+def test_new_layers_on_cuda_match_cpu(rng, name):
+    fns = {
+        "conv_groups": (lambda x, w, b: F.conv2d(x, w, b, groups=2, padding=1), [(2, 4, 6, 6), (6, 2, 3, 3), (6,)]),
+        "conv_dilation": (lambda x, w: F.conv2d(x, w, dilation=2, padding=2, stride=2), [(2, 3, 9, 9), (4, 3, 3, 3)]),
+        "conv_same_even": (lambda x, w: F.conv2d(x, w, padding="same"), [(2, 3, 6, 7), (4, 3, 4, 2)]),
+        "maxpool_ceil": (lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), [(2, 3, 8, 8)]),
+        "maxpool_dilation": (lambda x: F.max_pool2d(x, 2, 1, 0, dilation=2), [(2, 3, 7, 7)]),
+        "maxpool_indices": (lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True, return_indices=True)[0], [(2, 3, 8, 8)]),
+        "avgpool_ceil": (lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False), [(2, 3, 8, 8)]),
+        "adaptive_avg": (lambda x: F.adaptive_avg_pool2d(x, (3, 2)), [(2, 3, 7, 5)]),
+        "adaptive_max": (lambda x: F.adaptive_max_pool2d(x, (3, 2)), [(2, 3, 7, 5)]),
+        "rnn_relu": (lambda x, w1, w2, b1, b2, h: RNNLayerFn.apply(x, w1, w2, b1, b2, h, nonlinearity="relu")[0],
+                     [(5, 2, 3), (4, 3), (4, 4), (4,), (4,), (2, 4)]),
+        "rnn_tanh_bidirectional": (lambda x, w1, w2, h: RNNLayerFn.apply(x, w1, w2, h, batch_first=True,
+                                                                         reverse=True)[0],
+                                   [(2, 5, 3), (4, 3), (4, 4), (2, 4)]),
+    }
+    fn, shapes = fns[name]
+    arrays = [_distinct(rng, s) for s in shapes]
+    cpu = [t64(a) for a in arrays]
+    gpu = [tg.Tensor(a, dtype="float64", device="cuda", requires_grad=True) for a in arrays]
+    out_c, out_g = fn(*cpu), fn(*gpu)
+    assert out_g.device == "cuda"
+    np.testing.assert_allclose(out_g.numpy(), out_c.numpy(), atol=1e-10)
+    (out_c * out_c).sum().backward()
+    (out_g * out_g).sum().backward()
+    for a, b in zip(cpu, gpu):
+        np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), atol=1e-9)
