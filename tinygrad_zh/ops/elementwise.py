@@ -313,27 +313,43 @@ class Clamp(Function):
         return g * self.mask
 
 
+def _tie_share(g, mine, other, loses):
+    """一个输入在 max/min 里分到的梯度份额：赢 1，输 0，平局（mine == other）各得 1/2（与 PyTorch 相同）。
+
+    ``loses(mine, other)`` is True where this input loses. NaN compares unequal and never "loses",
+    so, as in PyTorch, both inputs of a NaN position receive the full gradient."""
+    xp = array_module(g)
+    one, half, zero = g.dtype.type(1), g.dtype.type(0.5), g.dtype.type(0)
+    share = xp.where(mine == other, half, xp.where(loses(mine, other), zero, one))
+    return g * share
+
+
 class Maximum(_Binary):
     def compute(self, a, b):
-        self.pick_a = a >= b
+        self.a, self.b = a, b
         return array_module(a).maximum(a, b)
 
     def backward(self, g):
-        """z = max(a, b):  梯度流向较大的那个（相等时给 a）—— 像一个开关。"""
-        ga = unbroadcast(g * self.pick_a, self.a_shape) if self.needs_input_grad[0] else None
-        gb = unbroadcast(g * ~self.pick_a, self.b_shape) if self.needs_input_grad[1] else None
+        """z = max(a, b):  ∂z/∂a = 1（a > b），0（a < b），1/2（a = b）—— 像一个开关；平局时两边平分梯度，
+        与 PyTorch 的 maximum 以及 amax 的平局规则一致（两份加起来仍是上游梯度）。"""
+        ga = unbroadcast(_tie_share(g, self.a, self.b, lambda m, o: m < o), self.a_shape) \
+            if self.needs_input_grad[0] else None
+        gb = unbroadcast(_tie_share(g, self.b, self.a, lambda m, o: m < o), self.b_shape) \
+            if self.needs_input_grad[1] else None
         return ga, gb
 
 
 class Minimum(_Binary):
     def compute(self, a, b):
-        self.pick_a = a <= b
+        self.a, self.b = a, b
         return array_module(a).minimum(a, b)
 
     def backward(self, g):
-        """z = min(a, b):  梯度流向较小的那个（相等时给 a）。"""
-        ga = unbroadcast(g * self.pick_a, self.a_shape) if self.needs_input_grad[0] else None
-        gb = unbroadcast(g * ~self.pick_a, self.b_shape) if self.needs_input_grad[1] else None
+        """z = min(a, b):  ∂z/∂a = 1（a < b），0（a > b），1/2（a = b）—— 平局时两边平分梯度（与 PyTorch 相同）。"""
+        ga = unbroadcast(_tie_share(g, self.a, self.b, lambda m, o: m > o), self.a_shape) \
+            if self.needs_input_grad[0] else None
+        gb = unbroadcast(_tie_share(g, self.b, self.a, lambda m, o: m > o), self.b_shape) \
+            if self.needs_input_grad[1] else None
         return ga, gb
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..backend import array_module
+from .softmax import SoftmaxCrossEntropy
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -23,8 +24,9 @@ def _reduce(loss, reduction):
     if reduction == "none":
         return loss
     total = loss.sum()
-    if reduction == "mean":
-        total = total / loss.dtype.type(max(loss.size, 1))
+    if reduction == "mean":                 # 空输入的平均是 0/0 = NaN，与 PyTorch 相同（不是 0.0）
+        with np.errstate(invalid="ignore"):
+            total = total / loss.dtype.type(loss.size)
     return array_module(loss).asarray(total, dtype=loss.dtype)     # 0-d array, not a NumPy scalar
 
 
@@ -95,6 +97,7 @@ class NLLLoss(Function):
                         f"(valid: 0..{c - 1} or ignore_index={ignore_index})")
             backend.check_later(bad, IndexError, message)
             safe = xp.clip(safe, 0, c - 1) if not isinstance(safe, np.ndarray) else safe
+        self.valid = valid
         w = valid.astype(logp.dtype)
         if weight is not None:
             if weight.shape != (c,):
@@ -108,17 +111,50 @@ class NLLLoss(Function):
         total = loss.sum()
         if reduction == "mean":
             self.denom = w.sum()
-            total = total / self.denom
+            with np.errstate(invalid="ignore", divide="ignore"):
+                total = total / self.denom          # 全部被忽略：0/0 = NaN，与 PyTorch 相同
         return xp.asarray(total, dtype=logp.dtype)
 
     def backward(self, g):
-        """L_i = −w_i logp[i, y_i]:  ∂L/∂logp[i, c] = −w_i（c = y_i），其余为 0 —— 梯度只落在正确类别那一格。"""
+        """L_i = −w_i logp[i, y_i]:  ∂L/∂logp[i, c] = −w_i（c = y_i），其余为 0 —— 梯度只落在正确类别那一格。
+
+        mean 除以 Σw；被 ignore_index 忽略的行梯度恒为 0 —— 即使整批都被忽略（Σw = 0，损失为 NaN），
+        梯度也是 0 而不是 0/0 = NaN（PyTorch 相同：一个全是填充的 batch 不会把参数变成 NaN）。"""
         xp = array_module(g)
-        coef = -self.w * (g if self.reduction == "none" else
-                          g / self.denom if self.reduction == "mean" else g)
+        if self.reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                coef = xp.where(self.valid, -self.w * (g / self.denom), g.dtype.type(0))
+        else:
+            coef = -self.w * g
         out = xp.zeros(self.shape, g.dtype)
         out[self.rows, self.safe] = coef
         return out, None
+
+
+class SoftmaxCrossEntropyMean(SoftmaxCrossEntropy):
+    """``reduction="mean"`` 的融合交叉熵（仍是一个节点）：L = (Σᵢ −log softmax(xᵢ)[yᵢ]) / n，
+    n = 有效行数（target ≠ ignore_index）。
+
+    A batch without any valid row (all padding): the loss is 0/0 = NaN, as in PyTorch, and the
+    gradient is 0 — not ∞ · 0 = NaN, and not a loss of 0.0 that hides the empty batch.  On the GPU
+    the count stays on the device (no device-to-host wait in a training step)."""
+
+    def forward(self, x, target, ignore_index=-100, reduction="mean"):
+        total = super().forward(x, target, ignore_index=ignore_index, reduction="sum")
+        xp = array_module(total)
+        count = (target != ignore_index).sum()
+        dt = total.dtype.type
+        if isinstance(total, np.ndarray):
+            count = int(count)
+            self.mean_scale = dt(1.0 / count) if count else dt(0)
+            return np.asarray(total * self.mean_scale if count else dt("nan"), dtype=total.dtype)
+        inv = dt(1) / xp.maximum(count, 1).astype(total.dtype)
+        self.mean_scale = xp.where(count > 0, inv, dt(0))
+        return xp.where(count > 0, total * inv, dt("nan")).astype(total.dtype)
+
+    def backward(self, g):
+        """L = S / n:  ∂L/∂S = 1/n，再交给求和版的反向（p − onehot(y)）；n = 0 时取 0 —— 没有样本，就没有梯度。"""
+        return super().backward(g * self.mean_scale.astype(g.dtype))
 
 
 def _check_weight(weight, shape, op):

@@ -1,4 +1,4 @@
-"""归约运算：sum / mean / max / min / logsumexp / var，以及不可导的 argmax。
+"""归约运算：sum / mean / max / min / logsumexp / var / std / 2-范数，以及不可导的 argmax。
 
 ``axes`` is always a normalised tuple of non-negative ints (``Tensor`` does that); ``keepdim``
 follows PyTorch.  Backward first restores the reduced axes (``_expand_back``) and then
@@ -113,6 +113,59 @@ class Var(Function):
         """z = Σ(xᵢ-x̄)² / (n-c):  ∂z/∂xᵢ = 2(xᵢ-x̄)/(n-c) —— x̄ 对 xᵢ 的导数项求和后为 0，所以只剩这一项。"""
         g = _expand_back(g, self.shape, self.axes, self.keepdim)
         return g * self.centered * g.dtype.type(2.0 / self.denom if self.denom else float("nan"))
+
+
+class Std(Function):
+    """标准差 s = √var：单独一个节点，这样 s = 0（整行相同）时梯度可以按 PyTorch 的约定取 0。
+
+    Written as ``var().sqrt()`` the chain rule multiplies ∂√v/∂v = 1/(2√v) = ∞ by ∂v/∂x = 0 and gives
+    NaN for a constant row; PyTorch (``std_backward``) defines that gradient as 0 (a subgradient: s ≥ 0
+    is smallest there)."""
+
+    def forward(self, a, axes, correction=1, keepdim=False):
+        xp = array_module(a)
+        n = 1
+        for ax in axes:
+            n *= a.shape[ax]
+        self.centered = a - a.mean(axis=axes, keepdims=True)
+        self.denom = max(n - correction, 0)
+        self.axes, self.keepdim, self.shape = axes, keepdim, a.shape
+        ss = (self.centered ** 2).sum(axis=axes, keepdims=True)
+        var = ss / a.dtype.type(self.denom) if self.denom else ss * a.dtype.type("nan")
+        self.out = xp.sqrt(var)                          # kept with the reduced axes (size 1)
+        return self.out if keepdim else self.out.reshape([k for i, k in enumerate(a.shape) if i not in axes])
+
+    def backward(self, g):
+        """s = √(Σ(xᵢ-x̄)² / (n-c)):  ∂s/∂xᵢ = (xᵢ-x̄) / ((n-c)·s) —— s = 0 时取 0（与 PyTorch 相同）。"""
+        xp = array_module(g)
+        g = _expand_back(g, self.shape, self.axes, self.keepdim)
+        if not self.denom:                               # n ≤ c: s is NaN and so is its gradient
+            return xp.broadcast_to(g * g.dtype.type("nan"), self.shape)
+        s = self.out.astype(g.dtype, copy=False)
+        zero = s == 0
+        coef = g / xp.where(zero, g.dtype.type(1), s * g.dtype.type(self.denom))
+        return xp.where(zero, g.dtype.type(0), coef) * self.centered
+
+
+class Norm(Function):
+    """2-范数 ‖x‖ = √(Σxᵢ²) over ``axes``，一个节点；‖x‖ = 0 时梯度取 0（与 PyTorch 的 norm 相同）。
+
+    As ``(x * x).sum().sqrt()`` the zero vector gets ∞ · 0 = NaN in backward."""
+
+    def forward(self, a, axes, keepdim=False):
+        xp = array_module(a)
+        self.a, self.axes, self.keepdim = a, axes, keepdim
+        self.out = xp.sqrt((a * a).sum(axis=axes, keepdims=True))
+        return self.out if keepdim else self.out.reshape([k for i, k in enumerate(a.shape) if i not in axes])
+
+    def backward(self, g):
+        """z = √(Σxᵢ²):  ∂z/∂xᵢ = xᵢ / z —— 方向向量；z = 0 时没有方向，梯度取 0。"""
+        xp = array_module(g)
+        g = _expand_back(g, self.a.shape, self.axes, self.keepdim)
+        z = self.out.astype(g.dtype, copy=False)
+        zero = z == 0
+        coef = xp.where(zero, g.dtype.type(0), g / xp.where(zero, g.dtype.type(1), z))
+        return coef * self.a
 
 
 class ArgMax(Function):

@@ -1,0 +1,235 @@
+"""Gradients at the edges, against PyTorch: zero spread (std / 2-norm of a constant or zero row),
+ties of maximum / minimum, cross-entropy batches whose targets are all ``ignore_index``, empty
+inputs of mean losses, empty integer indices (every scatter that can receive an empty index).
+
+Each case once gave NaN (or a different split of the gradient) where PyTorch gives a finite value.
+Compared in float64 with ``equal_nan`` so that a NaN is only accepted where PyTorch has one too.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_zh as tg
+import tinygrad_zh.nn.functional as F
+from tinygrad_zh.ops import reduce as R
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+
+def _both(arrays, fn_tg, fn_torch, weights=True):
+    """Run fn on tinygrad_zh and torch float64 leaves; backward of Σ w·out with w = 1, 2, 3, ...
+    (distinct weights: a gradient sent to the wrong output element shows). Returns
+    ((out, grads), (out_t, grads_t))."""
+    xs = [tg.tensor(a, dtype="float64", requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
+    out = fn_tg(*xs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")               # torch: "degrees of freedom is <= 0"
+        out_t = fn_torch(*ts)
+    w = np.arange(1, out.numel() + 1, dtype=np.float64).reshape(out.shape) if weights else np.ones(out.shape)
+    (out * tg.tensor(w, dtype="float64")).sum().backward()
+    (out_t * torch.tensor(w)).sum().backward()
+    grads = [None if x.grad is None else x.grad.numpy() for x in xs]
+    grads_t = [None if t.grad is None else t.grad.numpy() for t in ts]
+    return (out.numpy(), grads), (out_t.detach().numpy(), grads_t)
+
+
+def _same(arrays, fn_tg, fn_torch, finite_grad=True, **kw):
+    (out, grads), (out_t, grads_t) = _both(arrays, fn_tg, fn_torch, **kw)
+    np.testing.assert_allclose(out, out_t, rtol=1e-12, atol=1e-12, equal_nan=True)
+    for g, gt in zip(grads, grads_t):
+        assert (g is None) == (gt is None)
+        if g is not None:
+            np.testing.assert_allclose(g, gt, rtol=1e-10, atol=1e-12, equal_nan=True)
+            if finite_grad:
+                assert np.isfinite(g).all(), g
+    return out, grads
+
+
+CONST_ROWS = np.array([[1.5, 1.5, 1.5, 1.5], [1.0, 2.0, 4.0, 8.0], [-3.0, -3.0, -3.0, -3.0]])
+
+
+# ------------------------------------------------------------------------------------- std / norm
+@pytest.mark.parametrize("axes,correction,keepdim", [((1,), 1, False), ((1,), 0, True), ((0, 1), 1, False),
+                                                     ((0,), 1, False)])
+def test_std_op_of_a_constant_row_has_zero_gradient_like_torch(axes, correction, keepdim):
+    x = CONST_ROWS if axes != (0,) else CONST_ROWS.T.copy()
+    if axes == (0, 1):
+        x = np.full((2, 3), 4.0)
+    _same([x], lambda t: R.Std.apply(t, axes=axes, correction=correction, keepdim=keepdim),
+          lambda t: t.std(dim=axes, correction=correction, keepdim=keepdim))
+
+
+def test_std_op_with_too_few_elements_is_nan_like_torch():
+    # n - correction <= 0: the value and the gradient are NaN in PyTorch too
+    _same([np.ones((2, 1))], lambda t: R.Std.apply(t, axes=(1,), correction=1, keepdim=False),
+          lambda t: t.std(dim=1), finite_grad=False)
+
+
+def test_std_op_of_random_data_matches_torch():
+    x = np.random.default_rng(0).standard_normal((3, 4, 5))
+    _same([x], lambda t: R.Std.apply(t, axes=(0, 2), correction=1, keepdim=False), lambda t: t.std(dim=(0, 2)))
+
+
+@pytest.mark.xfail(reason="needs Tensor.std routed to ops.reduce.Std (tensor.py, the lead's file)", strict=False)
+def test_tensor_std_of_a_constant_row_has_zero_gradient_like_torch():
+    _same([CONST_ROWS], lambda t: t.std(dim=1), lambda t: t.std(dim=1))
+    _same([np.full((2, 3), 4.0)], lambda t: t.std(), lambda t: t.std())
+
+
+@pytest.mark.parametrize("x,axes,keepdim", [(np.zeros(3), (0,), False),
+                                           (np.array([[0.0, 0.0], [3.0, 4.0]]), (1,), False),
+                                           (np.array([[0.0, 0.0], [3.0, 4.0]]), (1,), True),
+                                           (np.zeros((2, 2)), (0, 1), False)])
+def test_norm_op_of_a_zero_vector_has_zero_gradient_like_torch(x, axes, keepdim):
+    _same([x], lambda t: R.Norm.apply(t, axes=axes, keepdim=keepdim),
+          lambda t: t.norm(dim=axes, keepdim=keepdim))
+
+
+@pytest.mark.xfail(reason="needs Tensor.norm routed to ops.reduce.Norm (tensor.py, the lead's file)", strict=False)
+def test_tensor_norm_of_a_zero_vector_has_zero_gradient_like_torch():
+    _same([np.zeros(3)], lambda t: t.norm(), lambda t: t.norm())
+    _same([np.array([[0.0, 0.0], [3.0, 4.0]])], lambda t: t.norm(dim=1), lambda t: t.norm(dim=1))
+
+
+# ------------------------------------------------------------------------------ maximum / minimum
+A = np.array([1.0, 2.0, 3.0, -1.0, 5.0])
+B = np.array([1.0, 0.0, 3.0, 4.0, 5.0])
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_split_a_tie_evenly_like_torch(name):
+    _, (ga, gb) = _same([A, B], getattr(tg, name), getattr(torch, name))
+    tie = A == B
+    np.testing.assert_array_equal((ga + gb)[tie] / np.arange(1, 6)[tie], 1.0)   # halves add up to the whole
+    assert (ga[tie] == gb[tie]).all()
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_ties_with_broadcasting_like_torch(name):
+    a = np.array([[1.0, 2.0, 2.0], [2.0, 1.0, 3.0]])
+    b = np.array([2.0])                                   # ties at three positions, summed back to (1,)
+    _same([a, b], getattr(tg, name), getattr(torch, name))
+    _same([a, np.array([[2.0], [1.0]])], getattr(tg, name), getattr(torch, name))
+
+
+def test_max_min_with_a_tensor_argument_split_ties_like_torch():
+    _same([A, B], lambda a, b: a.max(b), lambda a, b: a.max(b))
+    _same([A, B], lambda a, b: a.min(b), lambda a, b: a.min(b))
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_with_nan_give_the_gradient_as_torch(name):
+    a = np.array([np.nan, 1.0, np.nan])
+    b = np.array([1.0, np.nan, np.nan])
+    _same([a, b], getattr(tg, name), getattr(torch, name))
+
+
+# ------------------------------------------------------------------------- cross-entropy, ignore_index
+IGNORED = np.array([-100, -100, -100])
+LOGITS = np.random.default_rng(1).standard_normal((3, 4))
+CLASS_W = np.array([0.5, 1.0, 2.0, 3.0])
+
+
+def _ce_kwargs(weighted, smoothing, reduction):
+    kw_tg, kw_t = {"reduction": reduction}, {"reduction": reduction}
+    if weighted:
+        kw_tg["weight"], kw_t["weight"] = tg.tensor(CLASS_W, dtype="float64"), torch.tensor(CLASS_W)
+    if smoothing:
+        kw_tg["label_smoothing"] = kw_t["label_smoothing"] = 0.1
+    return kw_tg, kw_t
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("smoothing", [False, True], ids=["plain", "smoothed"])
+def test_cross_entropy_of_an_all_ignored_batch_has_zero_gradient_like_torch(reduction, weighted, smoothing):
+    """A fully padded batch: PyTorch gives loss NaN for "mean" (0/0) and gradient 0 (not NaN, which
+    would poison every parameter at the next step)."""
+    kw_tg, kw_t = _ce_kwargs(weighted, smoothing, reduction)
+    out, (g,) = _same([LOGITS], lambda x: F.cross_entropy(x, tg.tensor(IGNORED), **kw_tg),
+                      lambda x: TF.cross_entropy(x, torch.tensor(IGNORED), **kw_t))
+    np.testing.assert_array_equal(g, 0.0)
+    if reduction == "mean":
+        assert np.isnan(out)                              # PyTorch: nan, not 0.0
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("smoothing", [False, True], ids=["plain", "smoothed"])
+def test_cross_entropy_partly_ignored_and_nd_still_match_torch(weighted, smoothing):
+    kw_tg, kw_t = _ce_kwargs(weighted, smoothing, "mean")
+    t = np.array([2, -100, 0])
+    _same([LOGITS], lambda x: F.cross_entropy(x, tg.tensor(t), **kw_tg),
+          lambda x: TF.cross_entropy(x, torch.tensor(t), **kw_t))
+    logits = np.random.default_rng(2).standard_normal((2, 4, 3))       # (N, C, d)
+    for t in (np.array([[1, -100, 3], [0, 2, -100]]), np.full((2, 3), -100)):
+        _same([logits], lambda x: F.cross_entropy(x, tg.tensor(t), **kw_tg),
+              lambda x: TF.cross_entropy(x, torch.tensor(t), **kw_t))
+
+
+def test_nll_loss_of_an_all_ignored_batch_has_zero_gradient_like_torch():
+    for kw_tg, kw_t in (({}, {}), ({"weight": tg.tensor(CLASS_W, dtype="float64")}, {"weight": torch.tensor(CLASS_W)})):
+        out, (g,) = _same([LOGITS], lambda x: F.nll_loss(x.log_softmax(1), tg.tensor(IGNORED), **kw_tg),
+                          lambda x: TF.nll_loss(x.log_softmax(1), torch.tensor(IGNORED), **kw_t))
+        assert np.isnan(out) and not g.any()
+
+
+def test_an_all_ignored_batch_leaves_the_parameters_finite():
+    """The symptom: one fully padded batch in a training loop turned every weight into NaN."""
+    tg.manual_seed(0)
+    lin = tg.nn.Linear(4, 3)
+    opt = tg.optim.SGD(lin.parameters(), lr=0.1)
+    before = lin.weight.numpy().copy()
+    for weight in (None, tg.tensor([1.0, 2.0, 3.0])):
+        opt.zero_grad()
+        F.cross_entropy(lin(tg.randn(5, 4)), tg.tensor([-100] * 5), weight=weight).backward()
+        opt.step()
+    np.testing.assert_array_equal(lin.weight.numpy(), before)
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "binary_cross_entropy",
+                                  "binary_cross_entropy_with_logits", "cross_entropy"])
+def test_mean_loss_of_an_empty_batch_is_nan_like_torch(loss):
+    if loss == "cross_entropy":
+        x, t_tg, t_t = np.zeros((0, 3)), tg.tensor(np.zeros(0, np.int64)), torch.zeros(0, dtype=torch.int64)
+    else:
+        x, t_tg, t_t = np.zeros(0), tg.zeros(0, dtype="float64"), torch.zeros(0, dtype=torch.float64)
+    out, (g,) = _same([x], lambda a: getattr(F, loss)(a, t_tg), lambda a: getattr(TF, loss)(a, t_t))
+    assert np.isnan(out) and g.shape == x.shape
+
+
+# -------------------------------------------------------------------------- empty integer indices
+EMPTY = np.zeros(0, np.int64)
+
+
+@pytest.mark.parametrize("case", ["getitem", "getitem_2d_index", "getitem_second_dim", "gather", "scatter_add",
+                                  "embedding", "index_select"])
+def test_an_empty_integer_index_gives_a_zero_gradient_like_torch(case):
+    x = np.arange(6.0).reshape(3, 2)
+    idx_tg, idx_t = tg.tensor(EMPTY), torch.tensor(EMPTY)
+    fns = {
+        "getitem": (lambda a: a[idx_tg], lambda a: a[idx_t]),
+        "getitem_2d_index": (lambda a: a[tg.tensor(EMPTY.reshape(0, 2))], lambda a: a[torch.tensor(EMPTY.reshape(0, 2))]),
+        "getitem_second_dim": (lambda a: a[:, idx_tg], lambda a: a[:, idx_t]),
+        "gather": (lambda a: a.gather(1, tg.tensor(EMPTY.reshape(3, 0))),
+                   lambda a: a.gather(1, torch.tensor(EMPTY.reshape(3, 0)))),
+        "scatter_add": (lambda a: a.scatter_add(0, tg.tensor(EMPTY.reshape(0, 2)), tg.zeros(0, 2, dtype="float64")),
+                        lambda a: a.scatter_add(0, torch.tensor(EMPTY.reshape(0, 2)), torch.zeros(0, 2, dtype=torch.float64))),
+        "embedding": (lambda w: F.embedding(tg.tensor(EMPTY.reshape(2, 0)), w),
+                      lambda w: TF.embedding(torch.tensor(EMPTY.reshape(2, 0)), w)),
+        "index_select": (lambda a: a.index_select(0, idx_tg), lambda a: a.index_select(0, idx_t)),
+    }
+    f_tg, f_t = fns[case]
+    if case == "index_select" and not hasattr(tg.Tensor, "index_select"):
+        pytest.skip("no Tensor.index_select")
+    _same([x], f_tg, f_t)
+
+
+def test_empty_int64_index_backward_from_the_issue():
+    x = tg.randn(4, 3, requires_grad=True)
+    y = x[tg.tensor([], dtype=tg.int64)]
+    assert y.shape == (0, 3)
+    (y.sum() + x.sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((4, 3), np.float32))
