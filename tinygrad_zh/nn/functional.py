@@ -481,7 +481,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     target = _check_class_target(target, "cross_entropy")
     x, t, out_shape = _classes_last(input, target, "cross_entropy")
     if weight is None and label_smoothing == 0:
-        loss = _softmax.SoftmaxCrossEntropy.apply(x, t, ignore_index=ignore_index, reduction=reduction)
+        # mean：Σ / 有效行数，全部被忽略时损失 NaN、梯度 0（与 PyTorch 相同）
+        fused = _loss.SoftmaxCrossEntropyMean if reduction == "mean" else _softmax.SoftmaxCrossEntropy
+        loss = fused.apply(x, t, ignore_index=ignore_index, reduction=reduction)
     else:
         w = _const(weight, x, "cross_entropy")
         logp = x.log_softmax(1)
@@ -503,7 +505,8 @@ def _smoothing(nll, logp, t, w, ignore_index, reduction, eps):
             denom = float(valid.sum())
         else:
             denom = float(w[logp._xp.where(valid, t.array, 0)][valid].sum())
-        smooth = smooth.sum() / denom
+        # 全部被忽略（denom = 0）：NLL 部分已是 NaN；这一项取 0 且梯度为 0，不用 0/0 把梯度变成 NaN
+        smooth = smooth.sum() / denom if denom else smooth.sum() * 0.0
     elif reduction == "sum":
         smooth = smooth.sum()
     return nll * (1 - eps) + smooth * (eps / c)
