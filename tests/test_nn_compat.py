@@ -148,6 +148,16 @@ def test_rnn_init_and_repr():
     assert [[p.shape for p in ps] for ps in m.all_weights][2] == [(16, 32), (16, 16), (16,), (16,)]
 
 
+def test_rnn_module_odds_and_ends():
+    lstm = nn.LSTM(3, 4, 2, True, False, 0.0, False, 0)        # PyTorch's positional order, proj_size=0
+    lstm.flatten_parameters()                                 # a no-op, as on the CPU in PyTorch
+    assert lstm.proj_size == 0
+    with pytest.raises(NotImplementedError, match="proj_size"):
+        nn.LSTM(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="only supported for LSTM"):
+        nn.GRU(3, 4, proj_size=2)
+
+
 def test_rnn_errors_and_warning():
     with pytest.raises(ValueError, match="nonlinearity 'sigmoid'"):
         nn.RNN(3, 4, nonlinearity="sigmoid")

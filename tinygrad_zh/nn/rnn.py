@@ -44,10 +44,15 @@ class _RNNBase(Module):
     layer_fn = None
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, device=None, dtype=None):
+                 bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
         _check_sizes(name, input_size, hidden_size)
+        if proj_size:
+            if name != "LSTM":
+                raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU")
+            raise NotImplementedError("LSTM: proj_size (projected hidden states) is not supported")
+        self.proj_size = 0
         if not isinstance(num_layers, numbers.Integral) or num_layers < 1:
             raise ValueError(f"{name}: num_layers must be a positive int, got {num_layers!r}")
         if not isinstance(dropout, numbers.Real) or not 0 <= dropout <= 1:
@@ -88,6 +93,9 @@ class _RNNBase(Module):
 
     def _layer_kwargs(self):
         return {}
+
+    def flatten_parameters(self):
+        """PyTorch compacts the weights for cuDNN here; our layers need nothing (kept for compatibility)."""
 
     def reset_parameters(self):
         """Every weight and bias ~ U(−1/√H, 1/√H) (PyTorch's default for recurrent layers)."""
@@ -197,7 +205,7 @@ class RNN(_RNNBase):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; select from 'tanh' or 'relu'")
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         device, dtype)
+                         device=device, dtype=dtype)
 
     def _layer_kwargs(self):
         return {"nonlinearity": self.nonlinearity}
