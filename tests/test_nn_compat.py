@@ -11,7 +11,6 @@
 * the other layers a d2l / PyTorch-tutorial program touches.
 """
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -558,7 +557,8 @@ def test_conv2d_after_conv_channels_last_input_matches_torch(rng, dilation, grou
 
 def test_conv2d_fn_gradcheck_groups_dilation(rng):
     from tinygrad_zh.ops.conv import Conv2dFn
-    x, w, b = t64(rng.standard_normal((1, 4, 6, 5))), t64(rng.standard_normal((4, 2, 2, 3))), t64(rng.standard_normal(4))
+    x, w = t64(rng.standard_normal((1, 4, 6, 5))), t64(rng.standard_normal((4, 2, 2, 3)))
+    b = t64(rng.standard_normal(4))
     assert tg.gradcheck(lambda x, w, b: Conv2dFn.apply(x, w, b, stride=(1, 2), padding=1, dilation=(2, 1),
                                                        groups=2, extra_padding=(1, 0)), [x, w, b])
 
@@ -804,7 +804,7 @@ def test_batchnorm_train_eval_and_losses_match_torch(rng):
                         lambda a: torch.nn.functional.nll_loss(a.log_softmax(1), torch.tensor(c), reduction=red), [x])
 
 
-# ============================================================================ device "cuda" (GPU, or the CUDA simulator)
+# ============================================================================ device "cuda" (GPU or the simulator)
 @pytest.mark.cuda
 @pytest.mark.skipif(not tg.backend.cuda_available(), reason="needs CuPy and an NVIDIA GPU (or TINYGRAD_ZH_CUDASIM=1)")
 @pytest.mark.parametrize("name", ["conv_groups", "conv_dilation", "conv_same_even", "maxpool_ceil", "maxpool_dilation",
