@@ -723,8 +723,10 @@ def test_channel_dropout_zeros_whole_channels(cls, shape):
         m(tg.ones(2))
 
 
-def test_d2l_residual_block_with_inplace_add_matches_torch(rng):
-    """d2l 7.6: Y = bn2(conv2(relu(bn1(conv1(X))))); Y += conv3(X); relu(Y) — in train and eval mode."""
+@pytest.mark.parametrize("inplace_relu", [False, True])
+def test_d2l_residual_block_with_inplace_add_matches_torch(rng, inplace_relu):
+    """d2l 7.6: Y = bn2(conv2(relu(bn1(conv1(X))))); Y += conv3(X); relu(Y) — in train and eval mode;
+    with ``inplace_relu`` the ReLUs are torchvision's ``relu(inplace=True)``."""
     def block(lib):
         tnn, tF = lib.nn, lib.nn.functional
 
@@ -737,10 +739,10 @@ def test_d2l_residual_block_with_inplace_add_matches_torch(rng):
                 self.bn1, self.bn2 = tnn.BatchNorm2d(6), tnn.BatchNorm2d(6)
 
             def forward(self, X):
-                Y = tF.relu(self.bn1(self.conv1(X)))
+                Y = tF.relu(self.bn1(self.conv1(X)), inplace=inplace_relu)
                 Y = self.bn2(self.conv2(Y))
                 Y += self.conv3(X)
-                return tF.relu(Y)
+                return tF.relu(Y, inplace=inplace_relu)
         return tnn.Sequential(Residual(), tnn.AdaptiveAvgPool2d((1, 1)), tnn.Flatten(), tnn.Linear(6, 4))
     ours, theirs = block(tg).double(), block(torch).double()
     _copy_weights(ours, theirs)
