@@ -18,17 +18,23 @@ def _convert(data, dtype, device):
     """Python/NumPy/CuPy data -> array on ``device`` with tinygrad_zh's dtype policy."""
     if isinstance(data, Tensor):
         data = data.array
-    src = backend.device_of(data) if hasattr(data, "__array_priority__") or hasattr(data, "dtype") else "cpu"
+    if not isinstance(getattr(data, "dtype", None), np.dtype):   # not a NumPy/CuPy array or scalar:
+        data = np.asarray(data)                       # Python numbers / nested lists: converted once
+    if data.dtype.kind not in "biuf":                 # str, bytes, objects, complex, dates: refused here
+        what = {"U": "str", "S": "bytes", "O": "Python object", "c": "complex"}.get(data.dtype.kind, "non-numeric")
+        vals = data.reshape(-1).tolist()
+        bad = next((v for v in vals if not isinstance(v, (bool, int, float))), vals[0]) if vals else None
+        first = f", e.g. {bad!r}" if vals else ""
+        raise TypeError(f"Tensor: cannot make a tensor from {what} data (NumPy dtype {data.dtype}{first}): "
+                        f"expected numbers (bool, int, float), nested lists of them or a numeric array")
+    src = backend.device_of(data)
     xp = backend.get_xp(device)
     if src != device:
-        data = backend.to_device(data if src == "cpu" and hasattr(data, "dtype") else
-                                 (np.asarray(data) if src == "cpu" else data), device)
+        data = backend.to_device(data, device)
     if dtype is None:
         arr = xp.asarray(data)
         if arr.dtype.kind == "f" and arr.dtype != backend.DEFAULT_FLOAT:
             arr = arr.astype(backend.DEFAULT_FLOAT)   # 浮点默认 float32
-        elif arr.dtype.kind == "c" or arr.dtype.kind == "O":
-            raise TypeError(f"Tensor: unsupported data of dtype {arr.dtype}")
         return arr
     return xp.asarray(data, dtype=dtype)
 

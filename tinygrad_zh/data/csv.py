@@ -6,8 +6,10 @@
 * ``header=None`` guesses: the first line is a header if any of its fields is not a number.
 * ``target``: column index or name of the target (default: the last column).
 
-All fields must be numeric; a bad field raises an error naming the file, line and column.
+All fields must be finite numbers; a bad field (text, ``nan``, ``inf``) raises an error naming the
+file, line and column.
 """
+import math
 import os
 
 import numpy as np
@@ -45,8 +47,9 @@ def read_csv(path, delimiter=None, header=None, target=-1, dtype=backend.DEFAULT
     if not os.path.exists(path):
         raise FileNotFoundError(f"CSV file is missing: {path!r}")
     with open(path, encoding="utf-8-sig") as f:
-        lines = [ln.rstrip("\r\n") for ln in f]
-    lines = [ln for ln in lines if ln.strip()]
+        numbered = [(i, ln.rstrip("\r\n")) for i, ln in enumerate(f, 1)]
+    numbered = [(i, ln) for i, ln in numbered if ln.strip()]       # (line number in the file, text)
+    lines = [ln for _, ln in numbered]
     if not lines:
         raise ValueError(f"CSV file {path!r} is empty")
     if delimiter is None:
@@ -56,22 +59,27 @@ def read_csv(path, delimiter=None, header=None, target=-1, dtype=backend.DEFAULT
         header = not all(_is_number(x) for x in first)
     ncol = len(first)
     names = first if header else [f"col{j}" for j in range(ncol)]
-    body = lines[1:] if header else lines
+    body = numbered[1:] if header else numbered
     if not body:
         raise ValueError(f"CSV file {path!r} has a header but no data rows")
     rows = []
-    start = 2 if header else 1
-    for k, ln in enumerate(body):
+    for lineno, ln in body:
         fields = _split(ln, delimiter)
         if len(fields) != ncol:
-            raise ValueError(f"CSV file {path!r} line {start + k}: expected {ncol} fields (delimiter "
+            raise ValueError(f"CSV file {path!r} line {lineno}: expected {ncol} fields (delimiter "
                              f"{delimiter!r}), got {len(fields)}")
         try:
-            rows.append([float(x) for x in fields])
+            row = [float(x) for x in fields]
         except ValueError:
             bad = next(j for j, x in enumerate(fields) if not _is_number(x))
-            raise ValueError(f"CSV file {path!r} line {start + k} column {bad} ({names[bad]!r}): "
+            raise ValueError(f"CSV file {path!r} line {lineno} column {bad} ({names[bad]!r}): "
                              f"{fields[bad]!r} is not a number") from None
+        if not all(map(math.isfinite, row)):     # float() accepts 'nan', 'inf', '-Infinity', '1e999'
+            bad = next(j for j, v in enumerate(row) if not math.isfinite(v))
+            raise ValueError(f"CSV file {path!r} line {lineno} column {bad} ({names[bad]!r}): "
+                             f"{fields[bad]!r} is not a finite number (missing values must be "
+                             f"filled or the row removed before training)")
+        rows.append(row)
     table = np.asarray(rows, dtype=np.float64)
     if target is None:
         X, y, tname, fnames = table.astype(dtype), None, None, list(names)

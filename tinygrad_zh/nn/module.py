@@ -367,7 +367,9 @@ class Module:
         if dtype is not None:
             dt = backend.normalize_dtype(dtype)
             if dt.kind != "f":
-                raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dt}")
+                raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                                f"dtype={dt}" + (" (tinygrad_zh has no complex dtypes: use float32 or float64)"
+                                                 if dt.kind == "c" else ""))
             self._apply(lambda a, f: a.astype(dt) if f else a)
         return self
 

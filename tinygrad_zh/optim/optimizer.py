@@ -275,6 +275,7 @@ class Optimizer:
             raise ValueError("load_state_dict: expected a dict with keys 'state' and 'param_groups' "
                              "(the output of optimizer.state_dict())")
         saved_groups = state_dict["param_groups"]
+        self._check_same_kind(saved_groups)
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"load_state_dict: the checkpoint has {len(saved_groups)} parameter groups, "
                              f"this optimizer has {len(self.param_groups)}")
@@ -297,6 +298,37 @@ class Optimizer:
             for k, v in saved.items():
                 if k != "params":
                     group[k] = tuple(v) if isinstance(group.get(k), tuple) and isinstance(v, list) else v
+
+    # hyper-parameters that an older checkpoint (or another PyTorch version) may lack without being
+    # the state of another optimizer: the group keeps its current value for them
+    _OPTIONAL_HPARAMS = frozenset({"maximize", "decoupled_weight_decay", "foreach", "fused", "capturable",
+                                   "differentiable"})
+
+    def _check_same_kind(self, saved_groups):
+        """Refuse the state of another optimizer class (e.g. SGD's state given to Adam) before anything
+        changes: its groups lack hyper-parameters that define this optimizer's update rule (Adam:
+        betas, eps, amsgrad; SGD: momentum, dampening, nesterov; ...) and carry ones it does not have.
+        PyTorch accepts such a state and fails at the first step(); we say at once what is wrong.
+        (Adam and AdamW share their hyper-parameters; ``decoupled_weight_decay`` in the state says
+        which rule it is, so they load each other's state as PyTorch does.)"""
+        name = type(self).__name__
+        if not isinstance(saved_groups, (list, tuple)):
+            raise ValueError(f"{name}.load_state_dict: 'param_groups' must be a list of dicts, got "
+                             f"{type(saved_groups).__name__}")
+        for gi, saved in enumerate(saved_groups):
+            if not isinstance(saved, dict) or "params" not in saved:
+                raise ValueError(f"{name}.load_state_dict: parameter group {gi} of the state is not a dict "
+                                 f"with a 'params' entry (the output of optimizer.state_dict())")
+            missing = sorted(k for k in self.defaults if k not in saved and k not in self._OPTIONAL_HPARAMS)
+            extra = sorted(k for k in saved if k != "params" and k not in self.defaults
+                           and k not in self._OPTIONAL_HPARAMS and k != "initial_lr")
+            if missing and extra:        # a partial group ({"lr": ...}) only updates what it names
+                raise ValueError(f"{name}.load_state_dict: parameter group {gi} of the state lacks "
+                                 f"{', '.join(map(repr, missing))}, which {name} needs, and has "
+                                 f"{', '.join(map(repr, extra))} instead: is it the "
+                                 f"state of another optimizer class? Load it into the optimizer class "
+                                 f"that saved it (a state saved by {name} has: "
+                                 f"{', '.join(map(repr, sorted(self.defaults)))})")
 
     @staticmethod
     def _cast_state(name, value, p):
