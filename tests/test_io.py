@@ -253,3 +253,63 @@ def test_torch_checkpoint_is_refused(tmp_path):
     torch.save({"w": torch.ones(2)}, tmp_path / "t.pt")
     with pytest.raises(CheckpointError, match="PyTorch"):
         tg.load(tmp_path / "t.pt")
+
+
+# ------------------------------------------------------------------------ stale temporary files
+def _temps(folder):
+    return sorted(n for n in os.listdir(folder) if n.endswith(".tmp"))
+
+
+def test_a_killed_write_leaves_a_temp_file_that_the_next_save_removes(tmp_path):
+    """SIGKILL in the middle of tg.save: nothing in the dying process can clean up, so the half
+    written temporary file stays; the next save to the same path must remove it."""
+    import signal
+    import subprocess
+    import sys
+    path = tmp_path / "model.ckpt"
+    tg.save({"version": "old"}, path)
+    code = ("import os, signal, sys; sys.path.insert(0, sys.argv[2]); import tinygrad_zh as tg, tinygrad_zh.io as tio\n"
+            "def half(f, members):\n"
+            "    f.write(b'PK\\x03\\x04' + b'x' * 100000); f.flush(); os.kill(os.getpid(), signal.SIGKILL)\n"
+            "tio._write_members = half\n"
+            "tg.save({'version': 'new'}, sys.argv[1])\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    p = subprocess.run([sys.executable, "-c", code, str(path), root], capture_output=True, timeout=60)
+    assert p.returncode == -signal.SIGKILL, p.stderr
+    left = _temps(tmp_path)
+    assert len(left) == 1 and left[0].startswith(".model.ckpt.") and os.path.getsize(tmp_path / left[0]) > 100000
+    assert tg.load(path) == {"version": "old"}                 # the previous checkpoint is intact
+    tg.save({"version": "next"}, path)
+    assert _temps(tmp_path) == [] and sorted(os.listdir(tmp_path)) == ["model.ckpt"]
+    assert tg.load(path) == {"version": "next"}
+
+
+def test_stale_temp_rules_keep_saves_in_progress(tmp_path):
+    import subprocess
+    import sys
+    import time
+    host = tio._host_tag()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead_pid = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead_pid.wait()
+        names = {
+            f".m.ck.{host}-{dead_pid.pid}.abcd1234.tmp": False,         # writer gone: stale
+            f".m.ck.{host}-{live.pid}.abcd1234.tmp": True,              # writer alive: a save in progress
+            f".m.ck.{host}-{os.getpid()}.abcd1234.tmp": True,           # this process (another thread)
+            ".m.ck.q7_x2kd9.tmp": False,                                # the older name, without a pid
+            f".m.ck.otherhost-{live.pid}.abcd1234.tmp": True,           # another machine, recent
+            ".m.ck.otherhost-1.oldold99.tmp": False,                    # another machine, hours old
+            f".other.ck.{host}-{dead_pid.pid}.abcd1234.tmp": True,      # another checkpoint's file
+            "notes.tmp": True, ".m.ck.tmp": True, "m.ck.backup": True,  # not ours
+        }
+        for n in names:
+            (tmp_path / n).write_bytes(b"x")
+        hours_ago = time.time() - 3 * 3600
+        os.utime(tmp_path / ".m.ck.otherhost-1.oldold99.tmp", (hours_ago, hours_ago))
+        tg.save({"a": 1}, tmp_path / "m.ck")
+        kept = set(os.listdir(tmp_path)) - {"m.ck"}
+        assert kept == {n for n, keep in names.items() if keep}
+    finally:
+        live.kill()
+        live.wait()

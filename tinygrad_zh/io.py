@@ -12,12 +12,18 @@ metadata (epoch, best loss, config). Arbitrary Python objects are refused with a
 
 Writes are atomic: the archive goes to a temporary file in the same directory, is flushed and
 fsync'ed, then ``os.replace`` swaps it in. A crash mid-save leaves the previous checkpoint intact.
+The temporary file is named ``.<name>.<host>-<pid>.<random>.tmp``; a process killed while writing
+(SIGKILL, power loss) cannot remove it, so the next ``save`` to the same path removes the stale ones:
+those whose writer process no longer runs on this host, and any older than an hour.
 """
 import io as _io
 import json
 import os
+import re
+import socket
 import stat
 import tempfile
+import time
 from collections import OrderedDict
 
 import numpy as np
@@ -125,6 +131,58 @@ def _default_mode(path):
         return 0o666 & ~umask
 
 
+_STALE_AFTER_S = 3600.0             # a temporary file this old is stale whoever wrote it
+
+
+def _host_tag():
+    return re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname() or "host")
+
+
+def _pid_running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True                   # exists (another user's), or cannot tell: keep its file
+    return True
+
+
+def _remove_stale_temps(directory, base):
+    """删除上次被杀掉的写入留下的临时文件 ``.<base>.<host>-<pid>.<random>.tmp``.
+
+    Stale: written on this host by a process that no longer runs, or older than an hour, or named
+    the older way ``.<base>.<random>.tmp`` (before the writer's pid was in the name). A save in
+    progress in a live process (another thread, another program) is left alone."""
+    pattern = re.compile(r"\." + re.escape(base) + r"\.(?:([A-Za-z0-9_]+)-(\d+)\.)?[a-z0-9_]{6,}\.tmp\Z")
+    host, now = _host_tag(), time.time()
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        m = pattern.match(name)
+        if m is None:
+            continue
+        full = os.path.join(directory, name)
+        try:
+            age = now - os.lstat(full).st_mtime
+        except OSError:
+            continue
+        writer_host, pid = m.group(1), m.group(2)
+        if pid is None or age > _STALE_AFTER_S:
+            stale = True
+        elif writer_host == host:
+            stale = int(pid) != os.getpid() and not _pid_running(int(pid))
+        else:
+            stale = False                     # another machine's save may still be running
+        if stale:
+            try:
+                os.unlink(full)
+            except OSError:
+                pass
+
+
 def save(obj, path):
     """把 ``obj``（state_dict 等嵌套结构）安全地写到 ``path``（原子写入：要么全新，要么不变）。
 
@@ -139,7 +197,9 @@ def save(obj, path):
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"tg.save: directory {directory!r} does not exist (saving {path!r})")
     mode = _default_mode(path)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    base = os.path.basename(path)
+    _remove_stale_temps(directory, base)
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.{_host_tag()}-{os.getpid()}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             _write_members(f, members)
