@@ -14,6 +14,8 @@ The whole chain rule of tinygrad_zh lives in this file (no op definitions, no de
 import functools
 import inspect
 
+import numpy as _np
+
 from .backend import writeable
 from . import function as _pytorch_form    # ctx.save_for_backward & co. (imports nothing back)
 
@@ -111,17 +113,27 @@ class Function(_pytorch_form.FunctionCtx):
         record = _grad_enabled and any_grad and cls.differentiable
         if record:
             fn.parents = inputs
-            fn.needs_input_grad = tuple(t._requires_grad for t in inputs)
+            needs = []
+            for t in inputs:
+                r = t._requires_grad
+                needs.append(r)
+                if r:
+                    t._consumed = True      # see inplace.py: later in-place writes to t are refused
+            fn.needs_input_grad = tuple(needs)
             if _anomaly:
                 fn._created_at = _user_stack()
-        ctx = fn if record else None
-        if cls.n_outputs == 1:
-            outs = (_Tensor._make(out, device, ctx, 0),)
-        else:
-            outs = tuple(_Tensor._make(o, device, ctx, i) for i, o in enumerate(out))
-        _share_views(outs, inputs)
-        if record:
+            if cls.n_outputs == 1:
+                outs = (_Tensor._make(out, device, fn, 0),)
+            else:
+                outs = tuple(_Tensor._make(o, device, fn, i) for i, o in enumerate(out))
             _remember_versions(fn, inputs, outs)
+        elif cls.n_outputs == 1:
+            outs = (_Tensor._make(out, device, None, 0),)
+        else:
+            outs = tuple(_Tensor._make(o, device, None, i) for i, o in enumerate(out))
+        for o in outs:
+            if o.array.base is not None:
+                _share_views(o, inputs)
         return outs[0] if cls.n_outputs == 1 else outs
 
     def __repr__(self):
@@ -142,44 +154,45 @@ def _engine():
 # (``x.add_(1)``、``x += 1``、``x[0] = 5`` ...) 让它加一。一个节点在 forward 时记下它为 backward 保存
 # 的数组所属张量的版本号；反向传播时版本号变了，说明 backward 要用的数据被改掉了：报错而不是算出错梯度。
 
-def _share_views(outs, inputs):
+def _share_views(o, inputs):
     """An output whose array is a view into an input's array shares that input's version counter."""
-    for o in outs:
-        b = o.array.base
-        if b is None:
-            continue
-        root = _base(o.array)
-        for t in inputs:
-            if _base(t.array) is root:
-                o._version, o._view_of = t._version, (t if t._view_of is None else t._view_of)
-                break
+    root = _base(o.array)
+    for t in inputs:
+        if _base(t.array) is root:
+            o._version, o._view_of = t._version, (t if t._view_of is None else t._view_of)
+            return
+
+
+_ARRAY_TYPES = {_np.ndarray}     # and the CuPy array type once CuPy is in use
+_OTHER_TYPES = {tuple, list, bool, int, float, str, type(None)}   # attribute types that are not arrays
 
 
 def _remember_versions(fn, inputs, outs):
     """Record the version of every input/output whose array this node saved for backward."""
     saved = None
-    for v in list(fn.__dict__.values()):
-        vb = getattr(v, "base", _MISSING)
-        if vb is _MISSING:
-            continue
+    for v in fn.__dict__.values():
+        c = v.__class__
+        if c not in _ARRAY_TYPES:
+            if c in _OTHER_TYPES:
+                continue
+            if not (hasattr(v, "__array_priority__") and hasattr(v, "base") and hasattr(v, "shape")):
+                _OTHER_TYPES.add(c)
+                continue
+            _ARRAY_TYPES.add(c)
+        vb = v.base
         for role, group in (("input", inputs), ("output", outs)):
             for i, t in enumerate(group):
                 a = t.array
-                if v is a or (vb is not None and vb is a):
+                if v is a or (vb is a and vb is not None):
                     if saved is None:
                         saved = []
-                    saved.append((role, i, t._version, t._version[0], t.shape, t.dtype))   # no tensor: no cycle
+                    saved.append((role, i, t._version, t._version[0], a.shape, a.dtype))   # no tensor: no cycle
     if saved is not None:
         fn._saved_versions = saved
-    for t in inputs:
-        t._consumed = True
 
 
-_MISSING = object()
-
-
-def _check_versions(fn):
-    for role, i, counter, v, shape, dtype in fn.__dict__.get("_saved_versions", ()):
+def _check_versions(fn, saved):
+    for role, i, counter, v, shape, dtype in saved:
         if counter[0] != v:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an "
@@ -284,15 +297,17 @@ def backward(root, gradient=None, retain_graph=False, capture=None):
         gouts = grads.pop(fn, None)
         if gouts is None:
             continue
-        _check_versions(fn)                     # saved arrays modified in place? (see above)
+        saved = fn.__dict__.get("_saved_versions")
+        if saved is not None:
+            _check_versions(fn, saved)          # saved arrays modified in place? (see above)
         if not retain_graph:
             fn.may_overwrite_saved = True       # its saved arrays are freed right after this call
         if fn._ctx_style:
             gin = _pytorch_form.run_backward(_engine(), fn, gouts)
-        elif fn.n_outputs == 1:
-            gin = fn.backward(gouts[0])
+            needs = fn.needs_input_grad_tensors
         else:
-            gin = fn.backward(*gouts)
+            gin = fn.backward(gouts[0]) if fn.n_outputs == 1 else fn.backward(*gouts)
+            needs = fn.needs_input_grad
         if not isinstance(gin, tuple):
             gin = (gin,)
         if len(gin) != len(fn.parents):
@@ -303,11 +318,11 @@ def backward(root, gradient=None, retain_graph=False, capture=None):
             _tracer(fn, gouts, gin)
         if _anomaly:
             _check_finite(fn, gin)
-        needs = fn.needs_input_grad_tensors if fn._ctx_style else fn.needs_input_grad
-        for i, (p, g, need) in enumerate(zip(fn.parents, gin, needs)):
+        for p, g, need in zip(fn.parents, gin, needs):
             if not need or g is None:
                 continue
             if g.shape != p.array.shape:
+                i = next(k for k, q in enumerate(fn.parents) if q is p)
                 raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of shape "
                                    f"{tuple(g.shape)} for input {i}, which has shape {p.shape}: "
                                    "each gradient must have its input's shape")

@@ -596,14 +596,17 @@ class Tensor:
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
-        dim, keepdim = _alias("sum", dim, axis, keepdim, keepdims)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _alias("sum", dim, axis, keepdim, keepdims)
         x = self if dtype is None else self.to(dtype)
-        if dtype is None and x.dtype.kind in "bu" or x.dtype in (np.int8, np.int16, np.int32):
+        dt = x.array.dtype
+        if dt.kind != "f" and dt.kind in "biu" and dt != backend.int64 and dtype is None:
             x = x.to(backend.int64)                 # PyTorch: sums of bool/int tensors are int64
         return R.Sum.apply(x, axes=_norm_axes(dim, x.ndim), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
-        dim, keepdim = _alias("mean", dim, axis, keepdim, keepdims)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _alias("mean", dim, axis, keepdim, keepdims)
         x = self if dtype is None else self.to(dtype)
         if x.dtype.kind != "f":
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
@@ -627,38 +630,46 @@ class Tensor:
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """max() -> 全局最大值；max(dim) -> (values, indices)；max(other) -> 逐元素最大，与 PyTorch 相同。"""
-        dim, keepdim = _alias("max", dim, axis, keepdim, keepdims)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _alias("max", dim, axis, keepdim, keepdims)
         return self._maxmin(dim, keepdim, "max")
 
     def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        dim, keepdim = _alias("min", dim, axis, keepdim, keepdims)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _alias("min", dim, axis, keepdim, keepdims)
         return self._maxmin(dim, keepdim, "min")
 
     def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        dim, keepdim = _alias("amax", dim, axis, keepdim, keepdims)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _alias("amax", dim, axis, keepdim, keepdims)
         return R.Max.apply(self, axes=_norm_axes(dim, self.ndim), keepdim=keepdim, mode="max")
 
     def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        dim, keepdim = _alias("amin", dim, axis, keepdim, keepdims)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _alias("amin", dim, axis, keepdim, keepdims)
         return R.Max.apply(self, axes=_norm_axes(dim, self.ndim), keepdim=keepdim, mode="min")
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        dim, keepdim = _alias("argmax", dim, axis, keepdim, keepdims)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _alias("argmax", dim, axis, keepdim, keepdims)
         return R.ArgMax.apply(self, dim=None if dim is None else _dim1(dim, self.ndim, "argmax"),
                               keepdim=keepdim, mode="max")
 
     def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        dim, keepdim = _alias("argmin", dim, axis, keepdim, keepdims)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _alias("argmin", dim, axis, keepdim, keepdims)
         return R.ArgMax.apply(self, dim=None if dim is None else _dim1(dim, self.ndim, "argmin"),
                               keepdim=keepdim, mode="min")
 
     def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        dim, keepdim = _alias("logsumexp", dim, axis, keepdim, keepdims)   # dim=None: every dim
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _alias("logsumexp", dim, axis, keepdim, keepdims)   # dim=None: every dim
         return R.LogSumExp.apply(self, axes=_norm_axes(dim, self.ndim), keepdim=keepdim)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
         """方差；correction=1（默认，无偏）除以 N-1，correction=0 除以 N。"""
-        dim, keepdim = _alias("var", dim, axis, keepdim, keepdims)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _alias("var", dim, axis, keepdim, keepdims)
         if isinstance(dim, bool):              # PyTorch's old form var(unbiased)
             dim, unbiased = None, dim
         if unbiased is not None and correction is not None:
@@ -685,7 +696,8 @@ class Tensor:
 
     def prod(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         """连乘，写成 exp(Σ log|x|) 加上符号会在 0 处出错，所以这里逐个相乘（组合已有运算，梯度自动得到）。"""
-        dim, keepdim = _alias("prod", dim, axis, keepdim, keepdims)
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _alias("prod", dim, axis, keepdim, keepdims)
         x = self if dtype is None else self.to(dtype)
         if dim is None:
             x = x.reshape(-1)
