@@ -1,0 +1,40 @@
+"""练习 16：用 im2col 实现卷积
+
+写 Conv2d：forward(x, w, b, stride=1, padding=0)
+    x: (N, C, H, W) 图像，w: (O, C, k, k) 卷积核，b: (O,) 偏置
+    输出 (N, O, OH, OW)，OH = (H + 2·padding − k) // stride + 1（OW 同理）
+    out[n, o, i, j] = Σ_{c,p,q} x_pad[n, c, i·stride + p, j·stride + q] · w[o, c, p, q] + b[o]
+（深度学习里的"卷积"是互相关：卷积核不翻转。）backward(G) 返回 (∂L/∂x, ∂L/∂w, ∂L/∂b)。
+
+做法：
+1. im2col(x_pad, k, stride)：把每个 k×k 窗口（所有通道）展开成一行，得到 (N·OH·OW, C·k·k) 的矩阵 cols。
+   这样卷积 = cols @ w.reshape(O, C·k·k).T，再整理成 (N, O, OH, OW)。
+2. 反向：先把 G 整理成 (N·OH·OW, O) 的矩阵 Gm，然后就是第 12 题的全连接层：
+   dW = ?，db = ?，dcols = ?（按形状凑）。
+3. col2im(dcols, ...)：im2col 的反向。每一行的梯度要回到它来自的窗口；窗口重叠时（stride < k）同一个
+   像素出现在好几行里，梯度要怎样合并？最后去掉 padding。
+
+检查：python -m tinygrad_zh.exercises check conv2d --dir <你的目录>
+提示：python -m tinygrad_zh.exercises hint conv2d      讲解：docs/06_conv_im2col.md
+"""
+import numpy as np
+
+import tinygrad_zh as tg
+
+
+def im2col(xp, k, stride):
+    """xp: (N, C, Hp, Wp) 已补零的图像 -> (N·OH·OW, C·k·k)，每行一个窗口，列按 (c, p, q) 排列。"""
+    raise NotImplementedError("在这里写你的代码")
+
+
+def col2im(dcols, xp_shape, k, stride):
+    """im2col 的反向：(N·OH·OW, C·k·k) -> (N, C, Hp, Wp)。"""
+    raise NotImplementedError("在这里写你的代码")
+
+
+class Conv2d(tg.Function):
+    def forward(self, x, w, b, stride=1, padding=0):
+        raise NotImplementedError("在这里写你的代码")
+
+    def backward(self, G):
+        raise NotImplementedError("在这里写你的代码")
