@@ -162,7 +162,8 @@ def test_char_lstm_example_two_ranks_equals_one_process():
     assert rc != 0 and "63 rows (the global batch) must be divisible by the number of ranks 2" in out, out
 
 
-@pytest.mark.skipif(not tg.cuda_available(), reason="needs a CUDA GPU with CuPy (NCCL backend)")
+@pytest.mark.cuda
+@pytest.mark.skipif(not tg.cuda_available(), reason="needs a CUDA GPU with CuPy, or the simulator")
 @needs_mpi
 def test_nccl_single_process_collectives_and_ddp():
     _ok("collectives", n=1, backend="nccl")

@@ -27,41 +27,121 @@ _Tensor = None          # the Tensor class; tensor.py imports this module and th
                         # (importing it here would be circular, and an import inside apply() is slow)
 
 
-def is_grad_enabled():
-    """True when operations record the graph for backward."""
-    return _grad_enabled
+# ==================================================================================================
+# 第一部分：链式法则（整个反向传播就是下面这个函数 + 拓扑排序）
+# ==================================================================================================
+
+def backward(root, gradient=None, retain_graph=False, capture=None):
+    """反向传播：从 root 出发，按拓扑逆序对每个节点应用链式法则，把梯度累加到叶子上。
+
+    链式法则：若 y = f(x)，则 ∂L/∂x = ∂L/∂y · ∂y/∂x。每个节点的 ``backward(∂L/∂输出)`` 返回
+    ``∂L/∂输入``；一个张量被用了几次，它收到的梯度就加几次。
+
+    ``capture`` (used by ``tg.autograd.grad``): a dict ``{id(tensor): None}``; the gradients of those
+    tensors are summed into it instead of into any ``.grad``, and no leaf's ``.grad`` changes."""
+    gradient, owned = _initial_gradient(root, gradient, capture)     # ∂L/∂L = 1（或调用者给的）
+    if root._ctx is None:                       # backward on a leaf: d root / d root = 1
+        if capture is None:
+            _accumulate_leaf(root, gradient, owned)
+        return
+    grads = {root._ctx: [None] * root._ctx.n_outputs}       # 节点 -> 它每个输出收到的梯度之和
+    grads[root._ctx][root._out_idx] = gradient
+    after = {}                      # post_backward callbacks found on this graph (dict: once each)
+    for fn in _toposort(root._ctx):             # 拓扑逆序：轮到一个节点时，它的梯度已经收齐
+        cb = fn.__dict__.get("post_backward")
+        if cb is not None and capture is None:
+            after[cb] = None
+        gouts = grads.pop(fn, None)
+        if gouts is None:
+            continue
+        gin, needs = _node_backward(fn, gouts, retain_graph)   # 链式法则的一步：∂L/∂输入
+        for p, g, need in zip(fn.parents, gin, needs):
+            if not need or g is None:
+                continue
+            if g.shape != p.array.shape:
+                _wrong_shape(fn, p, g)
+            if capture is not None and _capture(capture, p, g):
+                continue
+            c = p._ctx
+            if c is None:                       # 叶子：梯度累加到 p.grad
+                _accumulate_leaf(p, g, owned)
+                continue
+            if p._retains_grad and capture is None:
+                _accumulate_leaf(p, g, owned)
+            slot = grads.get(c)                 # 中间结果：梯度交给产生 p 的节点，与其他路径的相加
+            if slot is None:
+                slot = grads[c] = [None] * c.n_outputs
+            prev = slot[p._out_idx]
+            slot[p._out_idx] = g if prev is None else prev + g
+        if not retain_graph:
+            fn.__dict__.clear()                 # 节点保存的数组不再需要：立即释放
+            fn.parents = _Released
+        gouts = gin = p = g = None  # let this node's arrays go now, not after the next node's backward
+    for cb in after:                # every leaf gradient is final now (e.g. DDP averages them here)
+        cb()
 
 
-class _GradMode:
-    """Context manager *and* decorator that sets grad mode (the base of no_grad / enable_grad)."""
-    mode = True
+def _node_backward(fn, gouts, retain_graph):
+    """Call one node's backward (array form or PyTorch form) with the checks around it."""
+    saved = fn.__dict__.get("_saved_versions")
+    if saved is not None:
+        _check_versions(fn, saved)              # saved arrays modified in place? (part 3)
+    if not retain_graph:
+        fn.may_overwrite_saved = True           # its saved arrays are freed right after this call
+    if fn._ctx_style:
+        gin = _pytorch_form.run_backward(_engine(), fn, gouts)
+        needs = fn.needs_input_grad_tensors
+    else:
+        gin = fn.backward(gouts[0]) if fn.n_outputs == 1 else fn.backward(*gouts)
+        needs = fn.needs_input_grad
+    if not isinstance(gin, tuple):
+        gin = (gin,)
+    if len(gin) != len(fn.parents):
+        raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gin)} gradients, "
+                           f"expected {len(fn.parents)} (one per input, None for an input "
+                           "that needs none)")
+    if _tracer is not None:
+        _tracer(fn, gouts, gin)
+    if _anomaly:
+        _check_finite(fn, gin)
+    return gin, needs
 
-    def __enter__(self):
-        global _grad_enabled
-        self._prev, _grad_enabled = _grad_enabled, self.mode
 
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self._prev
-        return False
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with self.__class__():
-                return fn(*args, **kwargs)
-        return wrapper
+class _Released:
+    """Marker left on a node whose buffers were freed after backward."""
 
 
-class no_grad(_GradMode):
-    """``with tg.no_grad():`` (or ``@tg.no_grad()``): do not record the graph (evaluation, updates)."""
-    mode = False
+def _toposort(root_fn):
+    """计算图的拓扑序（迭代 DFS，不用递归：10 万层的链也不会爆栈）。Output: root first."""
+    order, visited, stack = [], set(), [(root_fn, False)]
+    while stack:
+        fn, expanded = stack.pop()
+        if expanded:
+            order.append(fn)
+            continue
+        if fn in visited:
+            continue
+        visited.add(fn)
+        stack.append((fn, True))
+        parents = fn.parents
+        if parents is _Released:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time ({fn!r} was freed by an "
+                "earlier backward). Specify retain_graph=True on the first backward() if you need "
+                "to backward through it again.")
+        for p in parents:
+            c = p._ctx
+            if c is not None and c not in visited:
+                stack.append((c, False))
+    order.reverse()
+    return order
 
 
-class enable_grad(_GradMode):
-    """Turn graph recording back on inside a ``no_grad`` block."""
-    mode = True
 
+
+# ==================================================================================================
+# 第二部分：计算图的节点 Function，以及开关 no_grad / enable_grad
+# ==================================================================================================
 
 class Function(_pytorch_form.FunctionCtx):
     """计算图中的一个节点（一次运算）。
@@ -149,6 +229,118 @@ def _engine():
     return sys.modules[__name__]
 
 
+def is_grad_enabled():
+    """True when operations record the graph for backward."""
+    return _grad_enabled
+
+
+class _GradMode:
+    """Context manager *and* decorator that sets grad mode (the base of no_grad / enable_grad)."""
+    mode = True
+
+    def __enter__(self):
+        global _grad_enabled
+        self._prev, _grad_enabled = _grad_enabled, self.mode
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """``with tg.no_grad():`` (or ``@tg.no_grad()``): do not record the graph (evaluation, updates)."""
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Turn graph recording back on inside a ``no_grad`` block."""
+    mode = True
+
+
+
+
+# ==================================================================================================
+# 第三部分：细节（为了省内存与查错；第一次读可以跳过）
+# * _accumulate_leaf / _base：叶子梯度尽量不复制（一块数组只交给一个 .grad）；
+# * 版本号：保存给 backward 的数组被原地修改时报错；
+# * tg.autograd.grad、detect_anomaly。
+# ==================================================================================================
+
+def _initial_gradient(root, gradient, capture):
+    """∂root/∂root: ones for a scalar, else the caller's ``gradient`` (checked: shape, dtype)."""
+    user_given = gradient is not None
+    if gradient is None:
+        if root.array.size != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got a tensor "
+                               f"of shape {root.shape}: pass backward(gradient=...) of that shape")
+        gradient = root._xp.ones(root.shape, root.array.dtype)     # ∂root/∂root = 1
+    else:
+        gradient = gradient.array if hasattr(gradient, "_ctx") else gradient
+        if tuple(gradient.shape) != tuple(root.shape):
+            raise RuntimeError(f"backward: gradient has shape {tuple(gradient.shape)} but the output "
+                               f"has shape {root.shape}")
+        gradient = root._xp.asarray(gradient, dtype=root.array.dtype)
+    if not root.requires_grad:
+        raise RuntimeError("backward: the tensor does not require grad and has no grad_fn "
+                           "(was it computed under no_grad, or from tensors without requires_grad?)")
+    owned = set()
+    if user_given:                              # the caller's array: never hand it out as a .grad
+        owned.add(id(_base(gradient)))
+    if capture is not None and id(root) in capture:
+        capture[id(root)] = gradient
+    return gradient, owned
+
+
+def _wrong_shape(fn, p, g):
+    i = next(k for k, q in enumerate(fn.parents) if q is p)
+    raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of shape {tuple(g.shape)} "
+                       f"for input {i}, which has shape {p.shape}: each gradient must have its "
+                       "input's shape")
+
+
+def _capture(capture, p, g):
+    """autograd.grad: sum ``g`` for a wanted tensor; True when ``p`` is a leaf (nothing more to do)."""
+    k = id(p)
+    if k in capture:
+        capture[k] = g if capture[k] is None else capture[k] + g
+    return p._ctx is None
+
+
+def _base(g):
+    """The array that owns ``g``'s memory (``g`` itself unless it is a view)."""
+    base = g
+    while base.base is not None and isinstance(base.base, type(g)):
+        base = base.base
+    return base
+
+
+def _accumulate_leaf(t, g, owned):
+    """把梯度累加到叶子张量的 .grad（跨多次 backward 累加，与 PyTorch 相同）。
+
+    The first gradient is taken as is (no copy) unless it may alias another leaf's gradient or is a
+    read-only broadcast view; later ones are added out of place so shared arrays stay intact."""
+    data = t.array
+    if g.dtype != data.dtype:
+        g = g.astype(data.dtype)
+    if t.grad is not None:                      # a later gradient: add out of place
+        t.grad = _Tensor._make(t.grad.array + g, t.device, None, 0)
+        return
+    base = _base(g)
+    if g.shape != data.shape or not writeable(g) or id(base) in owned:
+        g = g.copy() if g.shape == data.shape else t._xp.broadcast_to(g, data.shape).copy()
+    else:
+        owned.add(id(base))
+    t.grad = _Tensor._make(g, t.device, None, 0)
+
+
 # ---------------------------------------------------------------- 原地修改的安全检查 (version counters)
 # 每个张量带一个版本号计数器 ``_version``（一个单元素 list，共享同一块内存的张量共用它）。原地运算
 # (``x.add_(1)``、``x += 1``、``x[0] = 5`` ...) 让它加一。一个节点在 forward 时记下它为 backward 保存
@@ -199,156 +391,6 @@ def _check_versions(fn, saved):
                 f"inplace operation: {role} {i} of {fn!r} (a tensor of shape {shape}, dtype "
                 f"{dtype}) is at version {counter[0]}; expected version {v} instead. Write that "
                 "step out of place (y = y + 1 instead of y += 1), or clone() the tensor first.")
-
-
-class _Released:
-    """Marker left on a node whose buffers were freed after backward."""
-
-
-def _toposort(root_fn):
-    """计算图的拓扑序（迭代 DFS，不用递归：10 万层的链也不会爆栈）。Output: root first."""
-    order, visited, stack = [], set(), [(root_fn, False)]
-    while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
-            continue
-        if fn in visited:
-            continue
-        visited.add(fn)
-        stack.append((fn, True))
-        parents = fn.parents
-        if parents is _Released:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time ({fn!r} was freed by an "
-                "earlier backward). Specify retain_graph=True on the first backward() if you need "
-                "to backward through it again.")
-        for p in parents:
-            c = p._ctx
-            if c is not None and c not in visited:
-                stack.append((c, False))
-    order.reverse()
-    return order
-
-
-def _base(g):
-    """The array that owns ``g``'s memory (``g`` itself unless it is a view)."""
-    base = g
-    while base.base is not None and isinstance(base.base, type(g)):
-        base = base.base
-    return base
-
-
-def _accumulate_leaf(t, g, owned):
-    """把梯度累加到叶子张量的 .grad（跨多次 backward 累加，与 PyTorch 相同）。
-
-    The first gradient is taken as is (no copy) unless it may alias another leaf's gradient or is a
-    read-only broadcast view; later ones are added out of place so shared arrays stay intact."""
-    data = t.array
-    if g.dtype != data.dtype:
-        g = g.astype(data.dtype)
-    if t.grad is not None:                      # a later gradient: add out of place
-        t.grad = _Tensor._make(t.grad.array + g, t.device, None, 0)
-        return
-    base = _base(g)
-    if g.shape != data.shape or not writeable(g) or id(base) in owned:
-        g = g.copy() if g.shape == data.shape else t._xp.broadcast_to(g, data.shape).copy()
-    else:
-        owned.add(id(base))
-    t.grad = _Tensor._make(g, t.device, None, 0)
-
-
-def backward(root, gradient=None, retain_graph=False, capture=None):
-    """反向传播：从 root 出发，按拓扑逆序对每个节点应用链式法则，把梯度累加到叶子上。
-
-    ``capture`` (used by ``tg.autograd.grad``): a dict ``{id(tensor): None}``; the gradients of those
-    tensors are summed into it instead of into any ``.grad``, and no leaf's ``.grad`` changes."""
-    user_given = gradient is not None
-    if gradient is None:
-        if root.array.size != 1:
-            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got a tensor "
-                               f"of shape {root.shape}: pass backward(gradient=...) of that shape")
-        gradient = root._xp.ones(root.shape, root.array.dtype)     # ∂root/∂root = 1
-    else:
-        gradient = gradient.array if hasattr(gradient, "_ctx") else gradient
-        if tuple(gradient.shape) != tuple(root.shape):
-            raise RuntimeError(f"backward: gradient has shape {tuple(gradient.shape)} but the output "
-                               f"has shape {root.shape}")
-        gradient = root._xp.asarray(gradient, dtype=root.array.dtype)
-    if not root.requires_grad:
-        raise RuntimeError("backward: the tensor does not require grad and has no grad_fn "
-                           "(was it computed under no_grad, or from tensors without requires_grad?)")
-    owned = set()
-    if user_given:                              # the caller's array: never hand it out as a .grad
-        owned.add(id(_base(gradient)))
-    if capture is not None and id(root) in capture:
-        capture[id(root)] = gradient
-    if root._ctx is None:                       # backward on a leaf: d root / d root = 1
-        if capture is None:
-            _accumulate_leaf(root, gradient, owned)
-        return
-    grads = {root._ctx: [None] * root._ctx.n_outputs}
-    grads[root._ctx][root._out_idx] = gradient
-    after = {}                      # post_backward callbacks found on this graph (dict: once each)
-    for fn in _toposort(root._ctx):
-        cb = fn.__dict__.get("post_backward")
-        if cb is not None and capture is None:
-            after[cb] = None
-        gouts = grads.pop(fn, None)
-        if gouts is None:
-            continue
-        saved = fn.__dict__.get("_saved_versions")
-        if saved is not None:
-            _check_versions(fn, saved)          # saved arrays modified in place? (see above)
-        if not retain_graph:
-            fn.may_overwrite_saved = True       # its saved arrays are freed right after this call
-        if fn._ctx_style:
-            gin = _pytorch_form.run_backward(_engine(), fn, gouts)
-            needs = fn.needs_input_grad_tensors
-        else:
-            gin = fn.backward(gouts[0]) if fn.n_outputs == 1 else fn.backward(*gouts)
-            needs = fn.needs_input_grad
-        if not isinstance(gin, tuple):
-            gin = (gin,)
-        if len(gin) != len(fn.parents):
-            raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gin)} gradients, "
-                               f"expected {len(fn.parents)} (one per input, None for an input "
-                               "that needs none)")
-        if _tracer is not None:
-            _tracer(fn, gouts, gin)
-        if _anomaly:
-            _check_finite(fn, gin)
-        for p, g, need in zip(fn.parents, gin, needs):
-            if not need or g is None:
-                continue
-            if g.shape != p.array.shape:
-                i = next(k for k, q in enumerate(fn.parents) if q is p)
-                raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of shape "
-                                   f"{tuple(g.shape)} for input {i}, which has shape {p.shape}: "
-                                   "each gradient must have its input's shape")
-            if capture is not None:
-                k = id(p)
-                if k in capture:
-                    capture[k] = g if capture[k] is None else capture[k] + g
-                if p._ctx is None:
-                    continue
-            c = p._ctx
-            if c is None:
-                _accumulate_leaf(p, g, owned)
-                continue
-            if p._retains_grad and capture is None:
-                _accumulate_leaf(p, g, owned)
-            slot = grads.get(c)
-            if slot is None:
-                slot = grads[c] = [None] * c.n_outputs
-            prev = slot[p._out_idx]
-            slot[p._out_idx] = g if prev is None else prev + g
-        if not retain_graph:
-            fn.__dict__.clear()
-            fn.parents = _Released
-        gouts = gin = p = g = None  # let this node's arrays go now, not after the next node's backward
-    for cb in after:                # every leaf gradient is final now (e.g. DDP averages them here)
-        cb()
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,

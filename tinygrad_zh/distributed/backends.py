@@ -117,13 +117,17 @@ class NCCLBackend:
         from .. import backend
         cp = backend.require_cuda()
         try:
-            from cupy.cuda import nccl
+            nccl = getattr(cp.cuda, "nccl", None)   # the module CuPy (or the simulator) provides
+            if nccl is None:                         # real CuPy loads it on import only
+                import importlib
+                nccl = importlib.import_module("cupy.cuda.nccl")
             if hasattr(nccl, "available") and not nccl.available:
                 raise ImportError("this CuPy build has no NCCL support")
         except Exception as e:
+            from ..cuda import missing_library_message
             raise RuntimeError(f"init_process_group(backend='nccl') needs CuPy built with NCCL "
-                               f"({type(e).__name__}: {e}); install a cupy-cudaXXx wheel and NCCL "
-                               f"(pip install nvidia-nccl-cu12) or use backend='mpi' on CPU") from None
+                               f"({type(e).__name__}: {e}); {missing_library_message('nccl', cp)}; "
+                               "or use backend='mpi' on CPU") from None
         self.cp, self.nccl = cp, nccl
         if _mpi_importable():
             self.control = MPIBackend()            # bootstrap + metadata over MPI
