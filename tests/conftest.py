@@ -72,3 +72,49 @@ def _seed_everything():
 def rng():
     """A fresh NumPy Generator seeded with 0 (use it for test inputs)."""
     return np.random.default_rng(0)
+
+
+# ---------------------------------------------------------------- no silent skips in CI
+# Under CI=true (and TINYGRAD_ZH_STRICT_SKIPS=1 anywhere) a skipped test fails the run unless its
+# node id matches a line of tests/allowed_skips.txt ("<node id prefix>  # why it may skip on a CPU
+# machine"). A missing test dependency therefore turns CI red instead of quietly testing less.
+_SKIPPED = []
+
+
+def _strict_skips():
+    flag = os.environ.get("TINYGRAD_ZH_STRICT_SKIPS")
+    if flag is not None:
+        return flag.lower() in ("1", "true", "yes")
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _allowed_skips():
+    path = pathlib.Path(__file__).with_name("allowed_skips.txt")
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        entry = line.split("#", 1)[0].strip()
+        if entry:
+            out.append(entry)
+    return out
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _SKIPPED.append((report.nodeid, reason))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _strict_skips() or not _SKIPPED:
+        return
+    allowed = _allowed_skips()
+    bad = [(n, r) for n, r in _SKIPPED if not any(n.startswith(a) for a in allowed)]
+    if bad:
+        tr = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = [f"{len(bad)} test(s) skipped that must run in CI (see tests/allowed_skips.txt):"]
+        lines += [f"  {n}: {r}" for n, r in bad]
+        if tr is not None:
+            tr.write_line("\n".join(lines), red=True)
+        else:
+            print("\n".join(lines))
+        session.exitstatus = 1
