@@ -347,3 +347,28 @@ def test_cli_check_all_in_a_directory_summarises(tmp_path, capsys):
 def test_cli_check_reference(capsys):
     rc, out = _main(capsys, "check", "maxpool", "--reference")
     assert rc == 0 and "✓ 17 maxpool" in out
+
+
+def test_the_report_shown_in_docs_exercises_md_is_real(tmp_path):
+    """docs/exercises.md shows a wrong Div and the report it gets: both must be what the grader prints."""
+    text = (ROOT / "docs" / "exercises.md").read_text(encoding="utf-8")
+    code = re.search(r"```python no-run\n(class Div.*?)```", text, re.S).group(1)
+    shown = re.search(r"check div --dir 我的练习` 输出：\n\n```text\n(.*?)```", text, re.S).group(1)
+    path = tmp_path / "ex03_div.py"
+    path.write_text("import numpy as np\nimport tinygrad_zh as tg\n"
+                    "from tinygrad_zh.ops.elementwise import unbroadcast\n\n" + code, encoding="utf-8")
+    assert check("div", path).format() == shown.rstrip("\n")
+    # the engine's message quoted on the page
+    quoted = re.search(r"RuntimeError: (Add\.backward returned [^`]*)`", text).group(1)
+
+    class Add(tg.Function):
+        def forward(self, a, b):
+            return a + b
+
+        def backward(self, g):
+            return g, g
+    a = tg.tensor(1.0, dtype="float64", requires_grad=True)
+    b = tg.tensor([1.0], dtype="float64", requires_grad=True)
+    with pytest.raises(RuntimeError) as err:
+        Add.apply(a, b).sum().backward()
+    assert str(err.value).startswith(quoted)

@@ -3,6 +3,7 @@ import argparse
 import pathlib
 import shutil
 import sys
+import unicodedata
 
 from ._catalog import EXERCISES, find, check
 
@@ -28,10 +29,16 @@ def _print(s=""):
         print(s.encode("ascii", "replace").decode())
 
 
+def _pad(s, width):
+    """Pad to a display width (a CJK character takes two columns)."""
+    w = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+    return s + " " * max(width - w, 0)
+
+
 def cmd_list(args):
-    _print("编号  名字            题目                  讲解")
+    _print(f"编号  {_pad('名字', 15)} {_pad('题目', 22)} 讲解")
     for e in EXERCISES:
-        _print(f"{e.number:>3}   {e.name:<15} {e.title:<18}\tdocs/{e.page}")
+        _print(f"{e.number:>3}   {_pad(e.name, 15)} {_pad(e.title, 22)} docs/{e.page}")
     _print(f"\n共 {len(EXERCISES)} 题。开始：python -m tinygrad_zh.exercises init {DEFAULT_DIR}")
     return 0
 

@@ -359,6 +359,7 @@ class OpSpec:
     error_hints: object = None
     rtol: float = 1e-3
     max_examples: int = MAX_EXAMPLES
+    out_names: tuple = ()       # names of several outputs (the upstream gradients are shown as ∂L/∂name)
 
     # -- the property --------------------------------------------------------------------------
     def run(self, cls, case, backward=True):
@@ -486,7 +487,8 @@ class OpSpec:
         except Exception as e:          # noqa: BLE001 - reported to the learner
             return "", [error_message(f"直接调用 {self.cls}.backward 时", e)]
         correct = numeric_vjp(self.forward, case.arrays, case.kwargs, ups)
-        lines = [fmt_named([("上游梯度 g" if len(ups) == 1 else f"上游梯度 g{k + 1}",
+        names = self.out_names or tuple(f"输出{k + 1}" for k in range(len(ups)))
+        lines = [fmt_named([("上游梯度 g" if len(ups) == 1 else f"上游梯度 d{names[k]} = ∂L/∂{names[k]}",
                              u if u is not None else "None（这个输出没有用到）") for k, u in enumerate(ups)])]
         hints = []
         order = [failure.data.get("index", 0)] + [i for i in range(len(case.arrays))
@@ -513,7 +515,8 @@ class OpSpec:
         if m.shape != c.shape:
             if self.shape_hints is not None:
                 hints += self.shape_hints(case, i, m.shape) or []
-            hints += shape_hints(m.shape, c.shape, [np.shape(e) for e in expected])
+            if not hints:
+                hints += shape_hints(m.shape, c.shape, [np.shape(e) for e in expected])
             return hints or [f"梯度形状 {m.shape} 和输入 {name} 的形状 {c.shape} 不同。"]
         if self.mistakes is not None:
             for j, wrong, hint in self.mistakes(case, ups, correct):
@@ -549,6 +552,8 @@ class OpSpec:
         hints = []
         if self.forward_hints is not None:
             hints += self.forward_hints(case, m, e) or []
+        if hints:
+            return lines, _unique(hints)
         if not np.all(np.isfinite(m)):
             hints.append("输出里有 inf 或 nan：是不是 exp 溢出了？（例如 softmax 要先减去每行的最大值）")
         if m.shape != e.shape:
@@ -569,6 +574,8 @@ class OpSpec:
         exc = failure.data.get("exc")
         if self.error_hints is not None and exc is not None:
             hints += self.error_hints(failure.case, exc, failure.data.get("where")) or []
+        if hints:
+            return hints
         if exc is not None and "has no attribute 'shape'" in str(exc):
             hints.append("forward/backward 要返回 NumPy 数组（np.ndarray），不是 Python 的 float 或 list。")
         if exc is not None and isinstance(exc, ValueError) and ("matmul" in str(exc) or "broadcast" in str(exc)

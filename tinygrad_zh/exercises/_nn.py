@@ -208,7 +208,7 @@ def _lstm_errors(case, exc, where):
 
 def lstm_specs():
     return (OpSpec("LSTMCell", lstm_cases(), lstm_forward, n_outputs=2, mistakes=_lstm_mistakes,
-                   error_hints=_lstm_errors),)
+                   error_hints=_lstm_errors, out_names=("h", "c")),)
 
 
 # ----------------------------------------------------------------------------- 16 conv2d (im2col)
