@@ -184,6 +184,14 @@ MUTANTS = [
     ("maxpool", "+= G * (self.arg == p * k + q)", "+= G", "给了整个窗口"),
     ("maxpool", "+= G * (self.arg == p * k + q)", "+= G / (k * k)", "平均池化"),
     ("maxpool", "POOL_ASSIGN", LOOP_ASSIGN_POOL, "不要用 ="),
+    ("cross_entropy", "self.target].mean())", "self.target].sum())", "取 *平均*"),
+    ("adam", "    m = beta1 * m + (1 - beta1) * g\n    v = beta2 * v + (1 - beta2) * g * g",
+     "    m = beta2 * m + (1 - beta2) * g\n    v = beta1 * v + (1 - beta1) * g * g", "β₁ 和 β₂ 用反了"),
+    ("exp_log", "        return g * self.out\n", "        return g * np.exp(self.out)\n", "不要再 exp 一次"),
+    ("linear", "G.T @ self.x, G.sum(axis=0)", "G.T @ self.x, None", "返回了 None"),
+    ("reductions", "        return np.asarray(np.sum(x, axis=axis, keepdims=keepdims))",
+     "        return float(np.sum(x, axis=axis, keepdims=keepdims))", "NumPy 数组"),
+    ("matmul", "return G @ self.B.T, self.A.T @ G", "return self.A.T @ G, G @ self.B.T", "交换了"),
 ]
 
 
@@ -321,6 +329,7 @@ def test_cli_list_init_check_hint(tmp_path, capsys):
     assert "没有覆盖" in out and (d / "ex03_div.py").read_text(encoding="utf-8") == solution
     rc, out = _main(capsys, "check", "div", "--dir", str(d))
     assert rc == 0 and "✓ 03 div（除法）：通过" in out
+    assert "下一题：" in out and "check exp_log" in out
     rc, out = _main(capsys, "check", "3", "--dir", str(d))
     assert rc == 0
     rc, out = _main(capsys, "check", "exp_log", "--dir", str(d))

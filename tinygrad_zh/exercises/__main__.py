@@ -77,6 +77,9 @@ def cmd_check(args):
         reports.append(rep)
         _print(rep.format(verbose=True))
         sys.stdout.flush()
+    if len(reports) == 1 and reports[0].passed and not args.reference and chosen[0] is not EXERCISES[-1]:
+        nxt = EXERCISES[EXERCISES.index(chosen[0]) + 1]
+        _print(f"下一题：{base / nxt.file}，写完后运行 python -m tinygrad_zh.exercises check {nxt.name} --dir {base}")
     if len(reports) > 1:
         done = sum(r.passed for r in reports)
         todo = sum(r.status in ("todo", "missing") for r in reports)

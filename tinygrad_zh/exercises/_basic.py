@@ -83,7 +83,8 @@ def div_specs():
 # ----------------------------------------------------------------------------- 04 exp / log
 def _exp_mistakes(case, ups, correct):
     x, = case.arrays
-    return [(0, ups[0] * x, "eˣ 的导数是 eˣ 本身（就是前向的输出，存下来直接用），不是 x。")]
+    return [(0, ups[0] * x, "eˣ 的导数是 eˣ 本身（就是前向的输出，存下来直接用），不是 x。"),
+            (0, ups[0] * np.exp(np.exp(x)), "前向存下的已经是 eˣ 了，backward 直接乘它，不要再 exp 一次。")]
 
 
 def _log_mistakes(case, ups, correct):

@@ -325,9 +325,11 @@ def adam_reference(p, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_d
         p = p * (1 - lr * weight_decay)
     elif mistake != "no_wd":
         g = g + weight_decay * p
-    b1, b2 = (beta2, beta1) if mistake == "swap_betas" else (beta1, beta2)
+    b1, b2 = (beta2, beta1) if mistake in ("swap_betas", "swap_betas_all") else (beta1, beta2)
     m = b1 * m + (1 - b1) * g
     v = b2 * v + (1 - b2) * (np.abs(g) if mistake == "no_square" else g * g)
+    if mistake == "swap_betas":             # swapped in the moment updates only
+        b1, b2 = beta1, beta2
     tt = t - 1 if mistake == "t_from_0" else t
     with np.errstate(divide="ignore", invalid="ignore"):
         c1 = 1.0 if mistake == "no_bias_correction" else 1 - b1 ** tt
@@ -345,6 +347,7 @@ ADAM_MISTAKES = {
     "bias_m_only": "v 也要做偏差修正：v̂ = v / (1 − β₂ᵗ)。",
     "eps_inside": "ε 加在根号 *外面*：√v̂ + ε，不是 √(v̂ + ε)（ε 较大时两者差别明显）。",
     "swap_betas": "β₁ 和 β₂ 用反了：一阶矩 m 用 β₁（默认 0.9），二阶矩 v 用 β₂（默认 0.999）。",
+    "swap_betas_all": "β₁ 和 β₂ 用反了：一阶矩 m 用 β₁（默认 0.9），二阶矩 v 用 β₂（默认 0.999）。",
     "no_square": "二阶矩是梯度 *平方* 的滑动平均：v ← β₂·v + (1 − β₂)·g²。",
     "t_from_0": "步数 t 从 1 开始（第一步 t = 1）：t = 0 时 1 − βᵗ = 0，偏差修正会除以 0。",
     "no_wd": "忘了权重衰减：Adam 的 weight_decay 是 L2 形式，先 g ← g + λ·param。",

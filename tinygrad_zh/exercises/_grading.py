@@ -278,6 +278,8 @@ def constant_ratio(mine, right):
     k = float(np.median(mine[nz] / right[nz]))
     if not np.isfinite(k) or abs(k - 1) < 1e-6 or abs(k) < 1e-9:
         return None
+    if int(nz.sum()) < 2 and min(abs(abs(k) - 2), abs(abs(k) - 0.5)) > 1e-6:
+        return None                     # one number: any two have a ratio; only 2 or 1/2 is telling
     return k if close(mine, k * right, rtol=1e-5, atol=1e-8) else None
 
 
@@ -511,6 +513,9 @@ class OpSpec:
             return [f"你给 {name} 返回了 None，但它需要梯度。"]
         if m is None:
             return [f"给 {name} 的梯度不是数组：backward 要返回 NumPy 数组。"]
+        if not np.all(np.isfinite(m)):
+            return ["梯度里有 inf 或 nan：是不是 exp 溢出了，或者除以了 0？"
+                    "（softmax 要先减去每行的最大值；能用前向存下的输出就别重新算 exp）"]
         hints = []
         if m.shape != c.shape:
             if self.shape_hints is not None:
@@ -527,6 +532,9 @@ class OpSpec:
             return hints
         if len(ups) == 1 and ups[0].shape == c.shape and close(m, c / ups[0], 1e-4, 1e-7):
             return [HINT_UPSTREAM]
+        for j, cj in enumerate(correct):
+            if j != i and cj.shape == c.shape and close(m, cj, 1e-4, 1e-7) and not close(cj, c, 1e-4, 1e-7):
+                hints.append(HINT_SWAP)
         if close(m, -c, 1e-4, 1e-7):
             hints.append(HINT_SIGN)
         k = constant_ratio(m, c)
@@ -536,9 +544,6 @@ class OpSpec:
             hints.append(HINT_ZERO)
         if m.ndim == 2 and m.shape[0] == m.shape[1] and close(m, c.T, 1e-4, 1e-7) and not close(c, c.T):
             hints.append(HINT_TRANSPOSE)
-        for j, cj in enumerate(correct):
-            if j != i and cj.shape == c.shape and close(m, cj, 1e-4, 1e-7) and not close(cj, c, 1e-4, 1e-7):
-                hints.append(HINT_SWAP)
         return hints
 
     def _diagnose_forward(self, failure):
@@ -576,7 +581,7 @@ class OpSpec:
             hints += self.error_hints(failure.case, exc, failure.data.get("where")) or []
         if hints:
             return hints
-        if exc is not None and "has no attribute 'shape'" in str(exc):
+        if exc is not None and re.search(r"'(float|int|list|tuple)' object", str(exc)):
             hints.append("forward/backward 要返回 NumPy 数组（np.ndarray），不是 Python 的 float 或 list。")
         if exc is not None and isinstance(exc, ValueError) and ("matmul" in str(exc) or "broadcast" in str(exc)
                                                                  or "shapes" in str(exc)):

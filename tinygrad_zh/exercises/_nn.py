@@ -96,6 +96,9 @@ def _ce_forward_hints(case, mine, expected):
     if not np.all(np.isfinite(mine)):
         return ["exp 溢出了：logits 很大时 e^x 变成 inf。先减去每行的最大值 x − max(x)（softmax 不变），"
                 "再用 log-sum-exp 算 log softmax。"]
+    n = len(case.kwargs["target"])
+    if n > 1 and mine.shape == expected.shape and np.allclose(mine, expected * n):
+        return [f"loss 要对 N = {n} 行取 *平均*（mean），你算的是总和。"]
     return []
 
 
