@@ -224,3 +224,18 @@ def test_engine_is_about_100_lines_and_the_page_links_it():
     assert "(../tinygrad_zh/exercises/engine.py)" in text and "(01_chain_rule.md)" in text
     assert "python -m tinygrad_zh.exercises" in text
     assert text.index("## English") > text.index("## 0.6")              # Chinese first, English summary last
+
+
+def test_engine_imports_without_hypothesis():
+    """Page 0 and exercise 1 use the engine; only grading needs Hypothesis (a dev extra)."""
+    import subprocess
+    code = ("import sys\n"
+            "class Block:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name.split('.')[0] == 'hypothesis':\n"
+            "            raise ImportError('No module named hypothesis')\n"
+            "sys.meta_path.insert(0, Block())\n"
+            "from tinygrad_zh.exercises.engine import Scalar\n"
+            "x = Scalar(3.0); (x * x).backward(); print(x.grad)\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "6.0", r.stderr

@@ -5,7 +5,12 @@ import shutil
 import sys
 import unicodedata
 
-from ._catalog import EXERCISES, find, check
+try:
+    from ._catalog import EXERCISES, find, check
+except ImportError as _e:                   # pragma: no cover - depends on the environment
+    if "hypothesis" not in str(_e):
+        raise
+    sys.exit("判题需要 Hypothesis：pip install hypothesis（或 pip install -e \".[dev]\"）")
 
 DEFAULT_DIR = "tg_exercises"
 
