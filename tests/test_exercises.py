@@ -13,7 +13,6 @@ import pytest
 pytest.importorskip("hypothesis")
 
 import tinygrad_zh as tg  # noqa: E402
-from tinygrad_zh import exercises  # noqa: E402
 from tinygrad_zh.exercises import EXERCISES, check, find  # noqa: E402
 from tinygrad_zh.exercises._stubgen import make_stub  # noqa: E402
 
