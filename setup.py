@@ -27,6 +27,7 @@ setup(
         "cuda": ["cupy-cuda12x"],           # prebuilt wheel; never "cupy" (the source package)
         "cuda13": ["cupy-cuda13x"],
         "examples": ["tqdm", "matplotlib"],
+        "exercises": ["hypothesis"],        # python -m tinygrad_zh.exercises check (grading)
         "dev": ["pytest", "hypothesis", "tqdm", "matplotlib"],
         "distributed": ["mpi4py", "mpich"],
     },
