@@ -1,6 +1,8 @@
 """tinygrad_zh.viz: DOT text of the backward graph, PNG rendering, and the backward trace."""
 import re
 import shutil
+import warnings
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -121,12 +123,20 @@ def test_save_graph_renders_png(tmp_path):
     assert "<svg" in svg.read_text() and "MatMul" in svg.read_text()
 
 
-def test_save_graph_without_graphviz_says_how_to_install(tmp_path, monkeypatch):
+def test_save_graph_without_graphviz_writes_the_builtin_svg_and_warns(tmp_path, monkeypatch):
     monkeypatch.setattr(viz.shutil, "which", lambda name: None)
-    _, _, loss = mlp_loss()
-    with pytest.raises(RuntimeError, match="Graphviz.*apt-get install graphviz.*to_dot"):
-        viz.save_graph(loss, tmp_path / "g.png")
-    assert not (tmp_path / "g.png").exists()
+    _, w, loss = mlp_loss()
+    with pytest.warns(RuntimeWarning, match="Graphviz.*apt-get install graphviz.*g.svg"):
+        out = viz.save_graph(loss, tmp_path / "g.png", names={w: "w1"})
+    assert out == tmp_path / "g.svg" and not (tmp_path / "g.png").exists()
+    root = ET.fromstring(out.read_text(encoding="utf-8"))          # well-formed SVG
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert {"MatMul", "ReLU", "Sum", "w1", "(3, 4)"} <= set(texts)
+    svg = tmp_path / "h.svg"                      # asking for .svg: written where asked, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert viz.save_graph(loss, svg) == svg
+    assert svg.read_text(encoding="utf-8").startswith("<svg")
 
 
 def test_trace_one_line_per_step_in_reverse_topological_order():
@@ -163,3 +173,179 @@ def test_trace_is_off_outside_and_restored_after_errors(capsys):
     with tg.trace():
         (x * 3).sum().backward()
     assert capsys.readouterr().out.count("[backward") == 2
+
+
+# ---------------------------------------------------------------- values and gradients
+def small_graph():
+    x = tg.tensor(np.array([[0.0, 0.2, 0.4], [0.6, 0.8, 1.0]]), dtype="float64")
+    w = tg.tensor(np.full((3, 4), 0.5) - np.eye(3, 4), dtype="float64", requires_grad=True)
+    b = tg.tensor([0.1, -0.2, 0.3, 0.0], dtype="float64", requires_grad=True)
+    h = (x @ w + b).relu()
+    loss = (h * h).mean()
+    return x, w, b, h, loss
+
+
+def key_of(g, name):
+    return next(k for k, t in g.tensors.items() if t["name"] == name)
+
+
+def reference_grads():
+    """Gradients of small_graph() from a plain backward (h keeps its gradient)."""
+    x, w, b, h, loss = small_graph()
+    h.retain_grad()
+    loss.backward()
+    return w.grad.numpy(), b.grad.numpy(), h.grad.numpy(), h.numpy(), loss.item()
+
+
+def test_graph_values_and_gradients_without_touching_grad():
+    gw, gb, gh, hv, lv = reference_grads()
+    x, w, b, h, loss = small_graph()
+    g = viz.graph(loss, names={x: "x", w: "w", b: "b", h: "h", loss: "loss"})
+    assert [op["name"] for op in g.ops] == ["MatMul", "Add", "ReLU", "Mul", "Mean"]
+    assert [g.ops[i]["name"] for i in g.backward_order] == ["Mean", "Mul", "ReLU", "Add", "MatMul"]
+    T = {n: g.tensors[key_of(g, n)] for n in ("x", "w", "b", "h", "loss")}
+    np.testing.assert_allclose(T["w"]["grad"]["full"], gw)
+    np.testing.assert_allclose(T["b"]["grad"]["full"], gb)
+    np.testing.assert_allclose(T["h"]["grad"]["full"], gh)          # an intermediate tensor's gradient
+    np.testing.assert_allclose(T["h"]["value"]["full"], hv)
+    assert T["loss"]["value"]["full"] == pytest.approx(lv) and T["loss"]["grad"]["full"] == 1.0
+    assert T["x"]["grad"] is None and not T["x"]["requires_grad"]   # a constant input gets none
+    # h is used twice by Mul: one gradient per edge, and h's gradient is their sum
+    mul = next(i for i, op in enumerate(g.ops) if op["name"] == "Mul")
+    np.testing.assert_allclose(g.edge_grads[(mul, 0)]["full"] + g.edge_grads[(mul, 1)]["full"], gh)
+    # nothing else changed: no .grad, and the user's own backward still works afterwards
+    assert w.grad is None and b.grad is None
+    loss.backward()
+    np.testing.assert_allclose(w.grad.numpy(), gw)
+
+
+def test_graph_runs_no_post_backward_hook_and_keeps_retained_grads_alone():
+    calls = []
+
+    class Hooked(tg.Function):
+        def forward(self, a):
+            self.post_backward = lambda: calls.append(1)
+            return a * 2
+
+        def backward(self, g):
+            return g * 2
+
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    mid = Hooked.apply(a)
+    mid.retain_grad()
+    loss = mid.sum()
+    g = viz.graph(loss)
+    assert calls == [] and mid.grad is None and a.grad is None
+    assert g.tensors[next(k for k, t in g.tensors.items() if t["leaf"])]["grad"]["full"].tolist() == [2.0, 2.0]
+    loss.backward()
+    assert calls == [1]
+
+
+def test_small_tensors_in_full_large_ones_summarised():
+    big = np.arange(17.0).reshape(1, 17)
+    snap = viz.snapshot(big)
+    assert snap["full"] is None and snap["shape"] == (1, 17)
+    assert snap["stats"] == pytest.approx({"mean": 8.0, "std": big.std(), "min": 0.0, "max": 16.0})
+    assert snap["text"] == f"mean 8  std {big.std():.4g}\nmin 0  max 16"
+    small = viz.snapshot(np.arange(16.0))
+    assert small["stats"] is None and small["full"].tolist() == list(range(16))
+    assert viz.snapshot(np.arange(16.0), small=4)["full"] is None
+    assert viz.snapshot(np.float32(-0.0))["text"] == "0"
+    assert viz.snapshot(np.array(3))["text"] == "3"
+    # a copy, not a view: later in-place changes do not change the picture
+    a = np.ones(3)
+    s = viz.snapshot(a)
+    a += 1
+    assert s["full"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_record_keeps_values_and_gradients_after_backward_freed_the_graph(capsys):
+    gw, gb, gh, hv, lv = reference_grads()
+    x, w, b, h, loss = small_graph()
+    w0 = w.numpy().copy()
+    with tg.trace():                                  # an enclosing trace keeps printing
+        with viz.record(loss, names={w: "w", b: "b", h: "h", loss: "loss"}) as g:
+            loss.backward()
+    assert capsys.readouterr().out.count("[backward") == 5
+    assert autograd._tracer is None
+    with pytest.raises(RuntimeError, match="freed by backward.*record"):
+        viz.to_dot(loss)
+    with tg.no_grad():
+        w -= 1.0                                      # e.g. an optimizer step: the snapshot stays
+    np.testing.assert_allclose(g.tensors[key_of(g, "w")]["value"]["full"], w0)
+    np.testing.assert_allclose(g.tensors[key_of(g, "w")]["grad"]["full"], gw)
+    np.testing.assert_allclose(g.tensors[key_of(g, "b")]["grad"]["full"], gb)
+    np.testing.assert_allclose(g.tensors[key_of(g, "h")]["grad"]["full"], gh)
+    assert g.tensors[key_of(g, "loss")]["grad"]["full"] == 1.0
+    assert len(g.backward_order) == 5
+    text = g.to_text()
+    assert "backward: Mean -> Mul -> ReLU -> Add -> MatMul" in text
+    assert f"value {lv:.4g}" in text and "grad  1" in text
+
+
+def test_record_adds_up_two_backward_passes_and_restores_the_hook_after_errors():
+    x, w, b, h, loss = small_graph()
+    with viz.record(loss, names={w: "w"}) as g:
+        loss.backward(retain_graph=True)
+        loss.backward()
+    np.testing.assert_allclose(g.tensors[key_of(g, "w")]["grad"]["full"], w.grad.numpy())
+    np.testing.assert_allclose(w.grad.numpy(), 2 * reference_grads()[0])
+    with pytest.raises(ValueError):
+        with viz.record(small_graph()[-1]):
+            raise ValueError("boom")
+    assert autograd._tracer is None
+    with pytest.raises(TypeError, match="record\\(loss\\)"):
+        viz.record()
+
+
+def test_to_dot_with_values_draws_every_tensor_with_value_and_grad():
+    x, w, b, h, loss = small_graph()
+    dot = viz.to_dot(loss, names={w: "w", h: "h"}, values=True)
+    nodes, edges = parse_dot(dot)
+    assert sorted(lbl for shape, lbl in nodes.values() if "\\l" not in lbl) == \
+        ["Add", "MatMul", "Mean", "Mul", "ReLU"]
+    w_label = next(lbl for lbl in (l for _, l in nodes.values()) if lbl.startswith("w\\l"))
+    assert w_label.startswith("w\\l(3, 4) float64\\lvalue [[-0.5,  0.5,  0.5,  0.5],")
+    assert "grad  [[" in w_label
+    h_node = next(k for k, (_, l) in nodes.items() if l.startswith("h\\l"))
+    mul = next(k for k, (_, l) in nodes.items() if l == "Mul")
+    assert edges.count((h_node, mul, "")) == 2                      # h * h: two edges
+    assert w.grad is None                                           # drawing computed no .grad
+
+
+def test_text_fallback_and_jupyter_display(monkeypatch):
+    x, w, b, h, loss = small_graph()
+    g = viz.graph(loss, names={w: "w"})
+    bundle = g._repr_mimebundle_()
+    assert bundle["text/plain"].startswith("<tg.viz.Graph: 5 ops") and "grad " in bundle["text/plain"]
+    assert "<svg" in bundle["image/svg+xml"]
+    monkeypatch.setattr(viz.shutil, "which", lambda name: None)     # no Graphviz: the built-in SVG
+    svg = g._repr_mimebundle_()["image/svg+xml"]
+    root = ET.fromstring(svg)
+    assert root.get("class") == "tg-graph"
+    texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "value [[-0.5," in texts and "grad  [[" in texts
+    assert str(g) == viz.to_text(g) == g.to_text()
+    # tensors: a small table with values, the gradient and the graph that made them
+    html = viz.tensor_mimebundle(h)["text/html"]
+    assert "grad_fn=ReLUBackward" in html and "(2, 4)" in html and "<svg" in html
+    assert tg.Tensor._repr_mimebundle_(w)["text/plain"] == repr(w)
+    loss.backward()
+    assert "grad<pre" in viz.tensor_mimebundle(w)["text/html"]
+
+
+def test_builtin_svg_layout_puts_inputs_before_the_ops_that_use_them():
+    from tinygrad_zh.ops.lstm import LSTMCellFn
+    A = tg.tensor(np.zeros((2, 8)), requires_grad=True)
+    c0 = tg.tensor(np.ones((2, 2)), requires_grad=True)
+    h, c = LSTMCellFn.apply(A, c0)
+    g = viz.graph([h, c], names={h: "h", c: "c"})
+    assert not g.has_grads                           # two outputs: values only
+    for rankdir, axis in (("LR", "x"), ("TB", "y")):
+        nodes, edges, width, height = viz._layout(g, True, rankdir)
+        for src, dst, _, _ in edges:
+            assert nodes[src][axis] < nodes[dst][axis], (rankdir, src, dst)
+        for nd in nodes.values():
+            assert nd["x"] + nd["w"] <= width and nd["y"] + nd["h"] <= height
+    labels = [e[2] for e in viz._layout(g, True)[1]]
+    assert labels.count("[0]") == 1 and labels.count("[1]") == 1
