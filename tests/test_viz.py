@@ -268,6 +268,11 @@ def test_record_keeps_values_and_gradients_after_backward_freed_the_graph(capsys
             loss.backward()
     assert capsys.readouterr().out.count("[backward") == 5
     assert autograd._tracer is None
+    x2, w2, b2, h2, loss2 = small_graph()                # the other nesting: trace inside record
+    with viz.record(loss2, names={w2: "w"}) as g2, tg.trace():
+        loss2.backward()
+    assert capsys.readouterr().out.count("[backward") == 5
+    np.testing.assert_allclose(g2.tensors[key_of(g2, "w")]["grad"]["full"], gw)
     with pytest.raises(RuntimeError, match="freed by backward.*record"):
         viz.to_dot(loss)
     with tg.no_grad():

@@ -961,6 +961,8 @@ def trace(printer=print):
         ins = " ".join(_fmt_shape(g.shape) if g is not None else "-" for g in grads_in)
         printer(f"[backward {step[0]:3d}] {type(fn).__name__:<20s} grad_out {outs:<14s} -> grad_in {ins:<24s} "
                 f"|grad_out| = {_norm(gout):.4g}")
+        if prev is not None:                 # an enclosing record() (or trace) still sees every step
+            prev(fn, grads_out, grads_in)
 
     prev = autograd._tracer
     autograd._tracer = tracer
