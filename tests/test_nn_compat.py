@@ -423,6 +423,11 @@ def test_state_dict_load_returns_incompatible_keys_and_raises_runtime_error():
     w = b[0].weight
     view = w.data
     b.load_state_dict(a.state_dict())
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    b.load_state_dict(theirs.state_dict())               # a PyTorch state_dict (CPU tensors) loads too
+    np.testing.assert_array_equal(b[0].weight.numpy(), theirs[0].weight.detach().numpy())
+    assert int(b[1].num_batches_tracked.item()) == 0 and b[0].weight.dtype == np.float32
+    b.load_state_dict(a.state_dict())
     assert b[0].weight is w
     np.testing.assert_array_equal(view.numpy(), a[0].weight.numpy())    # copied in place, like copy_()
 

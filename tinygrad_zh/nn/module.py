@@ -439,7 +439,8 @@ class Module:
                 continue
             v = state_dict[k]
             arr = v.array if isinstance(v, Tensor) else v
-            arr = arr if hasattr(arr, "dtype") and hasattr(arr, "shape") else np.asarray(arr)
+            if not (isinstance(arr, np.ndarray) or hasattr(arr, "__cuda_array_interface__")):
+                arr = np.asarray(arr)                   # lists, scalars, other libraries' CPU tensors
             if tuple(arr.shape) != t.shape:
                 errors.append(f"size mismatch for '{k}': copying a param with shape {tuple(arr.shape)} from "
                               f"checkpoint, the shape in current model is {t.shape}.")
