@@ -78,18 +78,24 @@ def generate(model, corpus, prime, n, temperature, device):
 def main(argv=None):
     p = common.make_parser(__doc__, epochs=5, batch_size=64, lr=1e-3)
     p.add_argument("--tokens", choices=["char", "word"], default="char")
-    p.add_argument("--vocab-size", type=int, default=10000, help="word level: vocabulary size incl. <unk>")
-    p.add_argument("--bptt", type=int, default=None, help="window length (default 100 chars / 35 words)")
-    p.add_argument("--clip", type=float, default=5.0, help="clip the global gradient norm to this")
-    p.add_argument("--generate", type=int, default=300, help="tokens to sample at the end (0: none)")
-    p.add_argument("--temperature", type=float, default=0.8)
+    p.add_argument("--vocab-size", type=common.positive_int, default=10000,
+                   help="word level: vocabulary size incl. <unk>")
+    p.add_argument("--bptt", type=common.positive_int, default=None,
+                   help="window length (default 100 chars / 35 words)")
+    p.add_argument("--clip", type=common.positive_float, default=5.0, help="clip the global gradient norm to this")
+    p.add_argument("--generate", type=common.nonnegative_int, default=300, help="tokens to sample at the end (0: none)")
+    p.add_argument("--temperature", type=common.positive_float, default=0.8)
     p.add_argument("--prime", default="ROMEO:", help="text the sample starts from")
     p.add_argument("--distributed", action="store_true", help="data parallel (launch with mpiexec -n N)")
-    args = p.parse_args(argv)
-    args.bptt = args.bptt or (100 if args.tokens == "char" else 35)
+
+    def resolve(a):
+        a.bptt = a.bptt or (100 if a.tokens == "char" else 35)
+    args = common.parse_args(p, argv, settings=("tokens", "vocab_size", "bptt", "clip"), resolve=resolve)
+    if args.tokens == "word" and args.vocab_size < 2:
+        p.error(f"--vocab-size {args.vocab_size}: the word vocabulary needs at least 2 entries (<unk> and a word)")
     t0 = time.time()
     folder = common.setup(args, "tinyshakespeare")
-    dist = tg.distributed.setup_example(args.distributed, args.device)
+    dist = common.setup_distributed(args.distributed, args.device)
     args.quiet = args.quiet or not dist.is_main        # only rank 0 prints
 
     # 1. data: one id stream, first 90 % train / last 10 % val, cut into batch_size parallel streams
@@ -111,32 +117,32 @@ def main(argv=None):
     loss_fn = nn.CrossEntropyLoss()
     opt = tg.optim.Adam(model.parameters(), lr=args.lr)
 
-    start, history = 1, {"train_loss": [], "val_loss": [], "val_accuracy": []}
-    if args.resume:
-        start, history, _ = common.load_checkpoint(args.resume, model, opt)
+    start, history = common.resume(args, model, opt, {"train_loss": [], "val_loss": [], "val_accuracy": []})
 
     # 3. training loop: truncated BPTT, hidden state carried across windows and detached
-    for epoch in range(start, args.epochs + 1):
-        windows = bptt_windows(train_data, args.bptt, device=args.device)
-        bar, meter, state = common.progress(args, windows, epoch, total=n_windows), common.Meter(), None
-        for x, y in bar:
-            opt.zero_grad()
-            logits, state = model(x, state)
-            loss = loss_fn(logits.reshape(-1, V), y.reshape(-1))
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), args.clip)
-            opt.step()
-            state = tuple(s.detach() for s in state)      # keep the values, cut the graph
-            meter.update(bar, loss.item(), y.numel())
-        bar.close()
-        val_loss, acc = evaluate(model, val_data, args.bptt, args.device, max_windows=args.max_steps)
-        history["train_loss"].append(dist.mean(meter.mean))
-        history["val_loss"].append(val_loss)
-        history["val_accuracy"].append(acc)
-        common.log(args, f"epoch {epoch}: train loss {history['train_loss'][-1]:.4f}  val loss {val_loss:.4f} "
-                         f"(perplexity {np.exp(val_loss):.1f})  val accuracy {acc:.4f}")
-        if args.checkpoint and dist.is_main:
-            common.save_checkpoint(args.checkpoint, model, opt, epoch, history)
+    with common.anomaly_mode(args):                        # --detect-anomaly: name the op of a NaN gradient
+        for epoch in range(start, args.epochs + 1):
+            windows = bptt_windows(train_data, args.bptt, device=args.device)
+            bar, meter, state = common.progress(args, windows, epoch, total=n_windows), common.Meter(args, epoch), None
+            for x, y in bar:
+                opt.zero_grad()
+                logits, state = model(x, state)
+                loss = loss_fn(logits.reshape(-1, V), y.reshape(-1))
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), args.clip)
+                opt.step()
+                state = tuple(s.detach() for s in state)      # keep the values, cut the graph
+                meter.update(bar, loss.item(), y.numel())     # stops the run if the loss is NaN/inf
+            bar.close()
+            val_loss, acc = evaluate(model, val_data, args.bptt, args.device, max_windows=args.max_steps)
+            common.check_finite(args, epoch, val_loss=val_loss)
+            history["train_loss"].append(dist.mean(meter.mean))
+            history["val_loss"].append(val_loss)
+            history["val_accuracy"].append(acc)
+            if dist.is_main:
+                common.checkpoint(args, model, opt, epoch, history)
+            common.log(args, f"epoch {epoch}: train loss {history['train_loss'][-1]:.4f}  val loss {val_loss:.4f} "
+                             f"(perplexity {np.exp(val_loss):.1f})  val accuracy {acc:.4f}")
 
     if args.plot and dist.is_main:
         common.plot_history(args.plot, history, f"Tiny Shakespeare LSTM LM ({args.tokens} level)")

@@ -41,7 +41,7 @@ def evaluate(model, loader):
 
 
 def main(argv=None):
-    args = common.make_parser(__doc__, epochs=2, batch_size=64, lr=1e-3).parse_args(argv)
+    args = common.parse_args(common.make_parser(__doc__, epochs=2, batch_size=64, lr=1e-3), argv)
     t0 = time.time()
     folder = common.setup(args, "mnist")
 
@@ -60,28 +60,28 @@ def main(argv=None):
     loss_fn = nn.BCELoss()
     opt = tg.optim.Adam(model.parameters(), lr=args.lr)
 
-    start, history = 1, {"train_loss": [], "test_loss": [], "test_accuracy": []}
-    if args.resume:
-        start, history, _ = common.load_checkpoint(args.resume, model, opt)
+    start, history = common.resume(args, model, opt, {"train_loss": [], "test_loss": [], "test_accuracy": []})
 
     # 3. training loop
-    for epoch in range(start, args.epochs + 1):
-        bar, meter = common.progress(args, train, epoch), common.Meter()
-        for x, y in bar:
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-            meter.update(bar, loss.item(), len(y))
-        bar.close()
-        test_loss, acc = evaluate(model, test)
-        history["train_loss"].append(meter.mean)
-        history["test_loss"].append(test_loss)
-        history["test_accuracy"].append(acc)
-        common.log(args, f"epoch {epoch}: train loss {meter.mean:.4f}  test loss {test_loss:.4f}  "
-                         f"test accuracy {acc:.4f}")
-        if args.checkpoint:
-            common.save_checkpoint(args.checkpoint, model, opt, epoch, history)
+    with common.anomaly_mode(args):                        # --detect-anomaly: name the op of a NaN gradient
+        for epoch in range(start, args.epochs + 1):
+            train.set_epoch(epoch - 1)
+            bar, meter = common.progress(args, train, epoch), common.Meter(args, epoch)
+            for x, y in bar:
+                opt.zero_grad()
+                loss = loss_fn(model(x), y)
+                loss.backward()
+                opt.step()
+                meter.update(bar, loss.item(), len(y))     # stops the run if the loss is NaN/inf
+            bar.close()
+            test_loss, acc = evaluate(model, test)
+            common.check_finite(args, epoch, test_loss=test_loss)
+            history["train_loss"].append(meter.mean)
+            history["test_loss"].append(test_loss)
+            history["test_accuracy"].append(acc)
+            common.checkpoint(args, model, opt, epoch, history)
+            common.log(args, f"epoch {epoch}: train loss {meter.mean:.4f}  test loss {test_loss:.4f}  "
+                             f"test accuracy {acc:.4f}")
 
     if args.plot:
         common.plot_history(args.plot, history, "MNIST even/odd CNN (BCELoss)")

@@ -42,10 +42,10 @@ def evaluate(model, loader):
 def main(argv=None):
     parser = common.make_parser(__doc__, epochs=10, batch_size=64, lr=0.01)
     parser.add_argument("--distributed", action="store_true", help="data parallel (launch with mpiexec -n N)")
-    args = parser.parse_args(argv)
+    args = common.parse_args(parser, argv)
     t0 = time.time()
     folder = common.setup(args, "mnist")
-    dist = tg.distributed.setup_example(args.distributed, args.device)
+    dist = common.setup_distributed(args.distributed, args.device)
     args.quiet = args.quiet or not dist.is_main        # only rank 0 prints
 
     # 1. data: pixels standardised with the training set's mean and std
@@ -67,28 +67,29 @@ def main(argv=None):
     loss_fn = nn.CrossEntropyLoss()
     opt = tg.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
 
-    start, history = 1, {"train_loss": [], "test_loss": [], "test_accuracy": []}
-    if args.resume:
-        start, history, _ = common.load_checkpoint(args.resume, model, opt)
+    start, history = common.resume(args, model, opt, {"train_loss": [], "test_loss": [], "test_accuracy": []})
 
     # 3. training loop
-    for epoch in range(start, args.epochs + 1):
-        bar, meter = common.progress(args, train, epoch), common.Meter()
-        for x, y in bar:
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-            meter.update(bar, loss.item(), len(y))
-        bar.close()
-        test_loss, acc = evaluate(model, test)
-        history["train_loss"].append(dist.mean(meter.mean))
-        history["test_loss"].append(test_loss)
-        history["test_accuracy"].append(acc)
-        common.log(args, f"epoch {epoch}: train loss {history['train_loss'][-1]:.4f}  test loss {test_loss:.4f}  "
-                         f"test accuracy {acc:.4f}")
-        if args.checkpoint and dist.is_main:
-            common.save_checkpoint(args.checkpoint, model, opt, epoch, history)
+    with common.anomaly_mode(args):                        # --detect-anomaly: name the op of a NaN gradient
+        for epoch in range(start, args.epochs + 1):
+            train.set_epoch(epoch - 1)       # the DistributedSampler's order of this epoch, also after --resume
+            bar, meter = common.progress(args, train, epoch), common.Meter(args, epoch)
+            for x, y in bar:
+                opt.zero_grad()
+                loss = loss_fn(model(x), y)
+                loss.backward()
+                opt.step()
+                meter.update(bar, loss.item(), len(y))     # stops the run if the loss is NaN/inf
+            bar.close()
+            test_loss, acc = evaluate(model, test)
+            common.check_finite(args, epoch, test_loss=test_loss)
+            history["train_loss"].append(dist.mean(meter.mean))
+            history["test_loss"].append(test_loss)
+            history["test_accuracy"].append(acc)
+            if dist.is_main:
+                common.checkpoint(args, model, opt, epoch, history)
+            common.log(args, f"epoch {epoch}: train loss {history['train_loss'][-1]:.4f}  "
+                             f"test loss {test_loss:.4f}  test accuracy {acc:.4f}")
 
     if args.plot and dist.is_main:
         common.plot_history(args.plot, history, "MNIST MLP 784-500-10")

@@ -71,9 +71,11 @@ def evaluate(model, loader, y_min, y_range):
 def main(argv=None):
     p = common.make_parser(__doc__, epochs=None, batch_size=64, lr=1e-3)
     p.add_argument("--dataset", choices=sorted(DATASETS), default="wine")
-    args = p.parse_args(argv)
+
+    def resolve(a):
+        a.epochs = a.epochs or DATASETS[a.dataset][2]
+    args = common.parse_args(p, argv, settings=("dataset",), resolve=resolve)
     folder_name, load, default_epochs, unit = DATASETS[args.dataset]
-    args.epochs = args.epochs or default_epochs
     t0 = time.time()
     folder = common.setup(args, folder_name)
 
@@ -99,28 +101,28 @@ def main(argv=None):
     loss_fn = nn.MSELoss()
     opt = tg.optim.Adam(model.parameters(), lr=args.lr)
 
-    start, history = 1, {"train_loss": [], "test_loss": [], "test_rmse": []}
-    if args.resume:
-        start, history, _ = common.load_checkpoint(args.resume, model, opt)
+    start, history = common.resume(args, model, opt, {"train_loss": [], "test_loss": [], "test_rmse": []})
 
     # 3. training loop
-    for epoch in range(start, args.epochs + 1):
-        bar, meter = common.progress(args, train, epoch), common.Meter()
-        for x, t in bar:
-            opt.zero_grad()
-            loss = loss_fn(model(x), t)
-            loss.backward()
-            opt.step()
-            meter.update(bar, loss.item(), len(t))
-        bar.close()
-        test_loss, rmse = evaluate(model, test, y_min, y_range)
-        history["train_loss"].append(meter.mean)
-        history["test_loss"].append(test_loss)
-        history["test_rmse"].append(rmse)
-        common.log(args, f"epoch {epoch}: train loss {meter.mean:.5f}  test loss {test_loss:.5f}  "
-                         f"test RMSE {rmse:.4f} {unit} (linear {linear_rmse:.4f})")
-        if args.checkpoint:
-            common.save_checkpoint(args.checkpoint, model, opt, epoch, history)
+    with common.anomaly_mode(args):                        # --detect-anomaly: name the op of a NaN gradient
+        for epoch in range(start, args.epochs + 1):
+            train.set_epoch(epoch - 1)
+            bar, meter = common.progress(args, train, epoch), common.Meter(args, epoch)
+            for x, t in bar:
+                opt.zero_grad()
+                loss = loss_fn(model(x), t)
+                loss.backward()
+                opt.step()
+                meter.update(bar, loss.item(), len(t))     # stops the run if the loss is NaN/inf
+            bar.close()
+            test_loss, rmse = evaluate(model, test, y_min, y_range)
+            common.check_finite(args, epoch, test_loss=test_loss)
+            history["train_loss"].append(meter.mean)
+            history["test_loss"].append(test_loss)
+            history["test_rmse"].append(rmse)
+            common.checkpoint(args, model, opt, epoch, history)
+            common.log(args, f"epoch {epoch}: train loss {meter.mean:.5f}  test loss {test_loss:.5f}  "
+                             f"test RMSE {rmse:.4f} {unit} (linear {linear_rmse:.4f})")
 
     if args.plot:
         common.plot_history(args.plot, history, f"{args.dataset} regression MLP (MSELoss)",
