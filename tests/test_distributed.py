@@ -306,20 +306,137 @@ def test_sampler_with_dataloader_splits_the_global_batch():
     assert epochs[0] != epochs[1]
 
 
+def _examples_common():
+    root = os.path.dirname(HERE)
+    if os.path.join(root, "examples") not in sys.path:
+        sys.path.insert(0, os.path.join(root, "examples"))
+    import common
+    return common
+
+
 def test_example_context_splits_batch_rows_and_samples():
-    off = dist.setup_example(False)
+    common = _examples_common()
+    off = common.setup_distributed(False)
     model = tg.nn.Module()
     assert off.is_main and off.wrap(model) is model and off.sampler(list(range(4))) is None
     assert off.local_batch(64) == 64 and off.mean(2.5) == 2.5
     data = np.arange(24).reshape(8, 3)
     assert off.shard_rows(data) is data
-    r1 = dist.ExampleContext(True, rank=1, world_size=2)            # what rank 1 of 2 sees
+    r1 = common.Distributed(True, rank=1, world_size=2)             # what rank 1 of 2 sees
     assert not r1.is_main and r1.local_batch(64) == 32
     np.testing.assert_array_equal(r1.shard_rows(data), data[4:])
     with pytest.raises(ValueError, match="must be divisible by the number of ranks 2"):
         r1.local_batch(63)
     s = r1.sampler(list(range(10)), seed=4)
     assert isinstance(s, DistributedSampler) and (s.rank, s.num_replicas, s.seed) == (1, 2, 4)
+
+
+def _imports(path):
+    """Every module a file imports (absolute names; relative ones resolved inside tinygrad_zh)."""
+    import ast
+    rel = os.path.relpath(path, os.path.dirname(HERE)).replace(os.sep, "/")[:-3].split("/")
+    package = rel[:-1]                                   # e.g. ["tinygrad_zh", "distributed"]
+    out = set()
+    for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            mod = ".".join(base + ([node.module] if node.module else []))
+            out.add(mod)
+            out.update(f"{mod}.{a.name}" for a in node.names)
+    return out
+
+
+def test_distributed_parallel_and_sampler_depend_in_one_direction():
+    """tg.nn.parallel and tg.data.sampler use tg.distributed; tg.distributed uses neither (no lazy
+    import either), and the two do not import each other: no circle."""
+    root = os.path.join(os.path.dirname(HERE), "tinygrad_zh")
+    for f in sorted(os.listdir(os.path.join(root, "distributed"))):
+        if f.endswith(".py"):
+            bad = {m for m in _imports(os.path.join(root, "distributed", f))
+                   if m.startswith(("tinygrad_zh.nn", "tinygrad_zh.data"))}
+            assert not bad, f"tinygrad_zh/distributed/{f} imports {sorted(bad)}"
+    parallel = _imports(os.path.join(root, "nn", "parallel.py"))
+    sampler = _imports(os.path.join(root, "data", "sampler.py"))
+    assert "tinygrad_zh.distributed" in parallel
+    assert not any(m.startswith("tinygrad_zh.data") for m in parallel)
+    assert not any(m.startswith("tinygrad_zh.nn") for m in sampler)
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import tinygrad_zh.distributed as d\n"
+            "try:\n    d.init_process_group('mpi'); d.barrier(); d.destroy_process_group()\n"
+            "except RuntimeError:\n    pass                  # no mpi4py: the imports are checked all the same\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('tinygrad_zh.nn', 'tinygrad_zh.data'))))")
+    out = subprocess.run([sys.executable, "-c", code, os.path.dirname(HERE)], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+# ============================================================================ exact resume, 2 ranks
+def _mini_mnist(folder, n_train=1024, n_test=200):
+    import gzip
+    from tinygrad_zh.data import idx
+    data = os.path.join(os.path.dirname(HERE), "data", "mnist")
+    os.makedirs(folder)
+    for stem, n in (("train", n_train), ("t10k", n_test)):
+        with gzip.open(os.path.join(data, f"{stem}-images-idx3-ubyte.gz")) as f:
+            x = np.frombuffer(f.read(16 + n * 784)[16:], np.uint8).reshape(n, 28, 28)
+        with gzip.open(os.path.join(data, f"{stem}-labels-idx1-ubyte.gz")) as f:
+            y = np.frombuffer(f.read(8 + n)[8:], np.uint8)
+        idx.write_idx(os.path.join(folder, f"{stem}-images-idx3-ubyte"), x)
+        idx.write_idx(os.path.join(folder, f"{stem}-labels-idx1-ubyte"), y)
+
+
+@needs_mpi
+def test_two_rank_run_killed_after_an_epoch_resumes_bit_for_bit(tmp_path):
+    """mnist_mlp --distributed (DDP + DistributedSampler): SIGKILL the whole 2-rank job right after
+    epoch k's checkpoint, resume, and the final parameters and optimizer state equal an uninterrupted
+    run's exactly. (Before, the resumed DataLoader restarted its DistributedSampler at epoch 0: the
+    resumed epochs repeated epoch 1's order.)"""
+    import json
+    _mini_mnist(str(tmp_path / "mnist"))
+    argv = ["examples/mnist_mlp.py", "--distributed", "--data-dir", str(tmp_path), "--max-steps", "6",
+            "--batch-size", "32", "--seed", "3", "--epochs", "3"]
+    straight_ck, killed_ck, resumed_ck = (str(tmp_path / n) for n in ("straight.ck", "killed.ck", "resumed.ck"))
+    rc, out = _ranks_cmd(argv + ["--quiet", "--checkpoint", straight_ck])
+    assert rc == 0, out
+    (straight,) = _json_lines(out)
+
+    env = dict(os.environ, PYTHONUNBUFFERED="1", TQDM_DISABLE="1")
+    p = subprocess.Popen([_mpiexec(), "-n", "2", sys.executable] + argv + ["--checkpoint", killed_ck],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                         start_new_session=True, cwd=os.path.dirname(HERE))
+    seen = []
+    try:
+        for line in p.stdout:             # rank 0 saves epoch k's checkpoint, then prints "epoch k:"
+            seen.append(line)
+            if "epoch 1:" in line:
+                os.killpg(p.pid, signal.SIGKILL)
+                break
+    finally:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.communicate(timeout=TIMEOUT)
+    assert p.returncode != 0, "".join(seen)
+    k = int(tg.load(killed_ck)["epoch"])
+    assert 1 <= k < 3, (k, "".join(seen))      # killed after epoch 1 (at the latest during epoch 3)
+
+    rc, out = _ranks_cmd(argv + ["--quiet", "--resume", killed_ck, "--checkpoint", resumed_ck])
+    assert rc == 0, out
+    (resumed,) = _json_lines(out)
+    assert resumed["resumed_from_epoch"] == k and resumed["world_size"] == 2
+    a, b = tg.load(straight_ck), tg.load(resumed_ck)
+    assert a["epoch"] == b["epoch"] == 3 and list(a["model"]) == list(b["model"])
+    for key in a["model"]:
+        np.testing.assert_array_equal(b["model"][key].numpy(), a["model"][key].numpy(), err_msg=key)
+    for i, st in a["optimizer"]["state"].items():
+        for name, v in st.items():
+            np.testing.assert_array_equal(np.asarray(b["optimizer"]["state"][i][name]), np.asarray(v))
+    assert a["history"] == b["history"]
+    drop = ("seconds", "resumed_from_epoch")
+    assert {k: v for k, v in straight.items() if k not in drop} == {k: v for k, v in resumed.items() if k not in drop}
+    assert json.dumps(a["history"]["train_loss"]) == json.dumps(b["history"]["train_loss"])
 
 
 # ============================================================================ in-process with a fake group

@@ -8,10 +8,12 @@ Launch N processes with MPI's launcher; each calls ``init_process_group`` once::
     mpiexec -n 2 python train.py
 
     import tinygrad_zh as tg
+    from tinygrad_zh.nn.parallel import DistributedDataParallel
+    from tinygrad_zh.data import DistributedSampler
     tg.distributed.init_process_group("mpi")           # "nccl" for CUDA tensors
     rank, world = tg.distributed.get_rank(), tg.distributed.get_world_size()
-    model = tg.nn.parallel.DistributedDataParallel(model)
-    sampler = tg.data.DistributedSampler(train_set, seed=0)
+    model = DistributedDataParallel(model)
+    sampler = DistributedSampler(train_set, seed=0)
     ...
     tg.distributed.destroy_process_group()
 
@@ -22,12 +24,14 @@ Collectives (all in place, every rank must call them in the same order with the 
 Importing this package never needs MPI; ``init_process_group`` raises a clear error naming
 ``pip install "tinygrad_zh[distributed]"`` (mpi4py + mpich) when it is missing.
 See docs/distributed.md.
+
+Dependencies go one way: ``tg.nn.parallel`` (DDP) and ``tg.data.DistributedSampler`` use this package;
+this package imports neither of them (nor anything else from ``nn`` or ``data``). The examples'
+one-stop helper that puts the three together lives in ``examples/common.py`` (``setup_distributed``).
 """
 from .process_group import (destroy_process_group, get_backend, get_rank, get_world_size,
                             init_process_group, is_initialized)
 from .collectives import all_gather_object, all_reduce, barrier, broadcast
-from .example import ExampleContext, setup_example
 
 __all__ = ["init_process_group", "destroy_process_group", "is_initialized", "get_rank", "get_world_size",
-           "get_backend", "all_reduce", "broadcast", "barrier", "all_gather_object", "setup_example",
-           "ExampleContext"]
+           "get_backend", "all_reduce", "broadcast", "barrier", "all_gather_object"]

@@ -60,11 +60,6 @@ def init_process_group(backend="mpi"):
     if not _atexit_registered:
         atexit.register(_check_exit)
         _atexit_registered = True
-    try:                            # make tg.nn.parallel.DistributedDataParallel resolve from now on
-        import importlib
-        importlib.import_module("tinygrad_zh.nn.parallel")
-    except ImportError:
-        pass
     return _group
 
 

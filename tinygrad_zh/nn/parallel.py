@@ -16,7 +16,9 @@
 import contextlib
 
 from .. import autograd
+from .. import distributed as dist          # one direction only: tg.distributed never imports nn
 from ..autograd import Function
+from ..distributed import process_group as pg
 from ..tensor import Tensor
 from .module import Module
 
@@ -68,8 +70,6 @@ class DistributedDataParallel(Module):
 
     def __init__(self, module, bucket_cap_mb=25.0, broadcast_buffers=True):
         super().__init__()
-        from .. import distributed as dist
-        from ..distributed import process_group as pg
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel: expected a tg.nn.Module, got {type(module).__name__}")
         if not bucket_cap_mb > 0:
