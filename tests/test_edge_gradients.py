@@ -233,3 +233,27 @@ def test_empty_int64_index_backward_from_the_issue():
     assert y.shape == (0, 3)
     (y.sum() + x.sum()).backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.ones((4, 3), np.float32))
+
+
+# ------------------------------------------------------------------------------------- clone
+def test_clone_is_a_separate_copy_of_the_same_tensor_that_keeps_the_graph():
+    """(tests/test_ops_tensor.py compared the clone with a *new* tensor, which is always a different
+    object: a clone() that returned its input, or a view of it, passed.)"""
+    base = tg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype="float64", requires_grad=True)
+    for x in (base, base.T):                                    # contiguous, and a non-contiguous view
+        c = x.clone()
+        assert c is not x and c.array is not x.array
+        assert not np.shares_memory(c.array, x.array) and not np.shares_memory(c.array, base.array)
+        assert c.shape == x.shape and c.dtype == x.dtype and c.requires_grad and c.grad_fn is not None
+        np.testing.assert_array_equal(c.numpy(), x.numpy())
+        before = base.numpy().copy()
+        c.detach().array[...] = -7.0                            # writing into the clone ...
+        np.testing.assert_array_equal(base.numpy(), before)     # ... leaves the original alone
+    base.grad = None
+    w = torch.arange(6.0, dtype=torch.float64).reshape(3, 2)
+    (base.T.clone() * tg.tensor(w.numpy())).sum().backward()    # the gradient flows through the copy
+    bt = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=torch.float64, requires_grad=True)
+    ct = bt.T.clone()
+    assert ct.data_ptr() != bt.data_ptr()
+    (ct * w).sum().backward()
+    np.testing.assert_array_equal(base.grad.numpy(), bt.grad.numpy())

@@ -360,19 +360,34 @@ def test_init_is_seeded_and_keeps_dtype_and_tensor():
         init.ones_(tg.tensor([1, 2]))
 
 
+def _fills_the_uniform_bound(w, bound):
+    """U(-b, b) over 131072 values: max |w| is within 0.1 % of b (the chance that it is not is
+    (1 - 0.001)^131072 ≈ e^-131), never above it, and the std is b/√3 within 1 %. A bound half as
+    large (or twice as large) fails."""
+    a = np.abs(w.numpy().astype(np.float64))
+    assert bound * 0.999 <= a.max() <= bound * (1 + 1e-6), (a.max(), bound)
+    assert abs(w.numpy().std() / (bound / math.sqrt(3)) - 1) < 0.01
+    assert abs(w.numpy().mean()) < bound * 0.01
+
+
 def test_init_statistics():
     tg.manual_seed(1)
     w = tg.zeros(256, 512)
     fan_in, fan_out = 512, 256
     init.xavier_uniform_(w)
-    bound = math.sqrt(6 / (fan_in + fan_out))
-    assert np.abs(w.numpy()).max() <= bound * (1 + 1e-6)
+    _fills_the_uniform_bound(w, math.sqrt(6 / (fan_in + fan_out)))
+    init.xavier_uniform_(w, gain=3.0)
+    _fills_the_uniform_bound(w, 3.0 * math.sqrt(6 / (fan_in + fan_out)))
     init.xavier_normal_(w, gain=2.0)
     assert abs(w.numpy().std() - 2 * math.sqrt(2 / (fan_in + fan_out))) < 0.01
     init.kaiming_normal_(w, nonlinearity="relu")
     assert abs(w.numpy().std() - math.sqrt(2 / fan_in)) < 0.01 * math.sqrt(2 / fan_in) * 5
     init.kaiming_uniform_(w, mode="fan_out", nonlinearity="relu")
-    assert np.abs(w.numpy()).max() <= math.sqrt(6 / fan_out) * (1 + 1e-6)
+    _fills_the_uniform_bound(w, math.sqrt(6 / fan_out))
+    init.kaiming_uniform_(w)                      # PyTorch's defaults: a=0, fan_in, leaky_relu -> gain √2
+    _fills_the_uniform_bound(w, math.sqrt(6 / fan_in))
+    init.kaiming_uniform_(w, a=math.sqrt(5))      # nn.Linear's init: bound = 1/√fan_in
+    _fills_the_uniform_bound(w, 1 / math.sqrt(fan_in))
     init.uniform_(w, -3, -2)
     assert w.numpy().min() >= -3 and w.numpy().max() < -2
     conv_w = tg.zeros(8, 4, 3, 3)
@@ -573,6 +588,38 @@ def test_embedding_from_pretrained_and_max_norm():
     emb = nn.Embedding(4, 3, max_norm=1.0)
     out = emb(tg.tensor([0, 2])).numpy()
     assert np.all(np.linalg.norm(out, axis=1) <= 1.0 + 1e-5)
+
+
+@pytest.mark.parametrize("max_norm,norm_type", [(1.0, 2.0), (2.5, 2.0), (3.0, 1.0)])
+def test_embedding_max_norm_renormalises_exactly_the_rows_looked_up_like_torch(max_norm, norm_type):
+    """Rows looked up whose norm exceeds max_norm are rescaled in the weight to norm max_norm (up to
+    PyTorch's 1e-7 in the denominator); rows below it, and rows not looked up, stay bit for bit."""
+    torch = _torch()
+    table = np.array([[3.0, 4.0, 0.0], [0.1, 0.2, 0.2], [-2.0, 2.0, 1.0], [6.0, 0.0, 8.0], [0.5, -0.5, 0.0]],
+                     np.float32)
+    idx = np.array([[0, 1, 0], [2, 1, 1]])                     # row 0 twice, rows 3 and 4 never
+    emb = nn.Embedding(5, 3, max_norm=max_norm, norm_type=norm_type)
+    with tg.no_grad():
+        emb.weight.array[...] = table
+    temb = torch.nn.Embedding(5, 3, max_norm=max_norm, norm_type=norm_type)
+    with torch.no_grad():
+        temb.weight.copy_(torch.from_numpy(table))
+    out = emb(tg.tensor(idx))
+    tout = temb(torch.from_numpy(idx))
+    w, tw = emb.weight.numpy(), temb.weight.detach().numpy()
+    np.testing.assert_allclose(w, tw, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-6, atol=1e-7)
+    norms = np.linalg.norm(table.astype(np.float64), ord=norm_type, axis=1)
+    for r in range(5):
+        if r in idx and norms[r] > max_norm:
+            assert np.linalg.norm(w[r].astype(np.float64), ord=norm_type) == pytest.approx(max_norm, rel=1e-6)
+            np.testing.assert_allclose(w[r], table[r] * (max_norm / norms[r]), rtol=1e-6)  # same direction
+        else:
+            np.testing.assert_array_equal(w[r], table[r])
+    assert any(norms[r] > max_norm for r in (0, 2)) and any(norms[r] <= max_norm for r in (1,))
+    out.sum().backward()                                       # gradients as PyTorch's too
+    tout.sum().backward()
+    np.testing.assert_allclose(emb.weight.grad.numpy(), temb.weight.grad.numpy(), rtol=1e-6)
 
 
 # ---------------------------------------------------------------------------- clip_grad_norm_
