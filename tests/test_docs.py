@@ -9,7 +9,8 @@ Conventions (see docs/README.md, "写教程的约定"):
   digits).  A line ``...`` matches any number of lines.
 * every image a page links (``img/xxx.png``) must exist in docs/img/.
 
-So a page can only state a value that its code prints.  Pages run in a temporary directory (files they
+So a page can only state a value that its code prints.  docs/distributed.md and docs/kernels.md are
+run the same way, and so are the README's python blocks.  Pages run in a temporary directory (files they
 write land there); ``python tests/test_docs.py`` instead runs them inside docs/, which regenerates the
 committed pictures docs/img/*.png from the pages' own code (needs Graphviz's ``dot``);
 ``python tests/test_docs.py 04 05`` does that for some pages only.
@@ -29,6 +30,9 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("[0-9][0-9]_*.md"))
+# the other documents with runnable code: executed and checked the same way (blocks that need
+# several MPI processes are `python no-run`, each with a sentence saying why)
+OTHER = [DOCS / "distributed.md", DOCS / "kernels.md"]
 NEEDS = {"08": ("g++",)}          # programs a page runs (the page is skipped without them)
 
 _FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.S | re.M)
@@ -113,19 +117,6 @@ def run_page(path, cwd, check=True, show=False):
     return ns
 
 
-@pytest.fixture
-def no_dot_fallback(monkeypatch):
-    """Without Graphviz, save_graph in a page writes the DOT text instead (the page still runs)."""
-    if shutil.which("dot") is not None:
-        return
-    import tinygrad_zh.viz as viz
-
-    def fake(tensor, path, names=None, title=None):
-        pathlib.Path(path).write_text(viz.to_dot(tensor, names=names, title=title))
-        return path
-    monkeypatch.setattr(viz, "save_graph", fake)
-
-
 def test_pages_exist():
     names = [p.name[:2] for p in PAGES]
     assert names == [f"{i:02d}" for i in range(0, 10)], names
@@ -140,8 +131,9 @@ def test_page_images_exist(page):
         assert (DOCS / img).is_file(), f"{page.name} links {img}, which is not in docs/img/"
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.name[:2] for p in PAGES])
-def test_page_runs(page, tmp_path, no_dot_fallback):
+@pytest.mark.parametrize("page", PAGES + OTHER, ids=[p.name[:2] for p in PAGES] + [p.stem for p in OTHER])
+def test_page_runs(page, tmp_path):
+    """Without Graphviz, save_graph in a page writes the built-in SVG instead (and warns)."""
     missing = [exe for exe in NEEDS.get(page.name[:2], ()) if shutil.which(exe) is None]
     if missing:
         pytest.skip(f"{page.name} needs {', '.join(missing)}")
@@ -153,7 +145,10 @@ def _local_links(text):
     return [m for m in re.findall(r"\]\(([^)\s#]+)\)", text) if "://" not in m]
 
 
-@pytest.mark.parametrize("page", PAGES + [DOCS / "README.md"], ids=[p.name[:2] for p in PAGES] + ["index"])
+LINKED = OTHER + [DOCS / "README.md", DOCS / "results.md", DOCS / "dev_notes.md"]
+
+
+@pytest.mark.parametrize("page", PAGES + LINKED, ids=[p.name[:2] for p in PAGES] + [p.stem for p in LINKED])
 def test_page_links_exist(page):
     """Every relative link of a tutorial page (source files, other pages, images) points to a file."""
     broken = [link for link in _local_links(page.read_text(encoding="utf-8"))
@@ -169,6 +164,17 @@ def test_readme_reading_path_links_exist():
     # a link like [`shape.py`](tinygrad_zh/ops/shape.py) is relative to the repository root
     broken = [link for link in links if not (ROOT / link).exists()]
     assert not broken, f"README reading path: broken links {broken}"
+
+
+def test_readme_code_runs(tmp_path):
+    """The README's python blocks (the ten-line example, the API overview) run as written."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = parse_page(text)
+    assert len(blocks) >= 2
+    readme = tmp_path / "README.md"
+    readme.write_text(text, encoding="utf-8")
+    ns = run_page(readme, tmp_path)
+    assert (tmp_path / "ckpt.npz").is_file() and "model" in ns and "loader" in ns
 
 
 def test_output_matching_rules():
