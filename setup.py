@@ -1,4 +1,5 @@
-"""Packaging for tinygrad_zh: `pip install .` (add extras: .[dev], .[examples], .[cuda], .[distributed]).
+"""Packaging for tinygrad_zh: `pip install .` (add extras: .[dev], .[examples], .[notebooks], .[cuda],
+.[distributed]).  `pip install ".[notebooks]"` is all a learner needs for the notebooks in docs/notebooks/.
 
 GPU: `pip install ".[cuda]"` installs the prebuilt CuPy wheel for CUDA 12 (cupy-cuda12x); for a
 CUDA 13 driver use `pip install ".[cuda13]"` (cupy-cuda13x). Add the CUDA libraries from PyPI
@@ -26,9 +27,12 @@ setup(
     extras_require={
         "cuda": ["cupy-cuda12x"],           # prebuilt wheel; never "cupy" (the source package)
         "cuda13": ["cupy-cuda13x"],
-        "examples": ["tqdm", "matplotlib"],
+        "examples": ["tqdm", "matplotlib", "hypothesis"],    # hypothesis: tutorial page 9
+        # everything the tutorial notebooks (docs/notebooks/) need, Jupyter included
+        "notebooks": ["notebook", "ipykernel", "nbformat", "nbclient", "tqdm", "matplotlib", "hypothesis"],
         "exercises": ["hypothesis"],        # python -m tinygrad_zh.exercises check (grading)
-        "dev": ["pytest", "hypothesis", "tqdm", "matplotlib"],
+        # nbformat/nbclient/ipykernel: tests/test_notebooks.py executes the notebooks in a kernel
+        "dev": ["pytest", "hypothesis", "tqdm", "matplotlib", "nbformat", "nbclient", "ipykernel"],
         "distributed": ["mpi4py", "mpich"],
     },
 )
