@@ -496,7 +496,7 @@ def _dot(g, values, title):
             nodes.append(f'  op{i} [shape=box, style=filled, fillcolor="{_COLORS["op"]}", '
                          f'label="{_esc(op["name"])}"];')
         for key, t in g.tensors.items():
-            lines = ([t["name"]] if t["name"] else []) + [_fmt_shape(t["shape"]) + " " + t["dtype"]]
+            lines = [t["name"] or key, _fmt_shape(t["shape"]) + " " + t["dtype"]]
             for tag, snap in (("value", t["value"]), ("grad", t["grad"])):
                 if snap is not None:
                     text = snap["brief"].split("\n")
