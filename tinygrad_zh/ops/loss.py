@@ -193,7 +193,11 @@ class BCELoss(Function):
 
     def backward(self, g):
         """L = −[y log p + (1 − y) log(1 − p)]:  ∂L/∂p = (p − y) / (p(1 − p)),  ∂L/∂y = log(1 − p) − log p
-        —— 分母截断到 ≥ 1e-12，p 为 0 或 1 时梯度也不会变成 inf。"""
+        —— 分母截断到 ≥ 1e-12，p 为 0 或 1 时梯度也不会变成 inf。
+
+        ∂L/∂y uses the logs clamped to ≥ −100, i.e. the derivative of the loss that forward returns
+        (so it is ±100·scale at p = 0 or 1). PyTorch uses the unclamped logs there and gives ±inf:
+        an intended difference (a target gradient is rare; an inf would poison whatever produced y)."""
         xp = array_module(g)
         p, y = self.p, self.y
         gs = _scaled(g, p.shape, self.reduction, p.size)
