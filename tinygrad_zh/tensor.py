@@ -325,6 +325,11 @@ class Tensor:
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         return Tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Jupyter 里显示张量：数值、梯度和计算图（见 viz.py）。"""
+        from . import viz
+        return viz.tensor_mimebundle(self, include, exclude)
+
     def __format__(self, spec):
         """f"{t:.4f}"：0 维张量按 Python 数字格式化（与 PyTorch 相同）；其他张量只接受空格式。"""
         if self.ndim == 0:
