@@ -211,12 +211,14 @@ def test_an_empty_integer_index_gives_a_zero_gradient_like_torch(case):
     idx_tg, idx_t = tg.tensor(EMPTY), torch.tensor(EMPTY)
     fns = {
         "getitem": (lambda a: a[idx_tg], lambda a: a[idx_t]),
-        "getitem_2d_index": (lambda a: a[tg.tensor(EMPTY.reshape(0, 2))], lambda a: a[torch.tensor(EMPTY.reshape(0, 2))]),
+        "getitem_2d_index": (lambda a: a[tg.tensor(EMPTY.reshape(0, 2))],
+                             lambda a: a[torch.tensor(EMPTY.reshape(0, 2))]),
         "getitem_second_dim": (lambda a: a[:, idx_tg], lambda a: a[:, idx_t]),
         "gather": (lambda a: a.gather(1, tg.tensor(EMPTY.reshape(3, 0))),
                    lambda a: a.gather(1, torch.tensor(EMPTY.reshape(3, 0)))),
         "scatter_add": (lambda a: a.scatter_add(0, tg.tensor(EMPTY.reshape(0, 2)), tg.zeros(0, 2, dtype="float64")),
-                        lambda a: a.scatter_add(0, torch.tensor(EMPTY.reshape(0, 2)), torch.zeros(0, 2, dtype=torch.float64))),
+                        lambda a: a.scatter_add(0, torch.tensor(EMPTY.reshape(0, 2)),
+                                                torch.zeros(0, 2, dtype=torch.float64))),
         "embedding": (lambda w: F.embedding(tg.tensor(EMPTY.reshape(2, 0)), w),
                       lambda w: TF.embedding(torch.tensor(EMPTY.reshape(2, 0)), w)),
         "index_select": (lambda a: a.index_select(0, idx_tg), lambda a: a.index_select(0, idx_t)),
