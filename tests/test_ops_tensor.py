@@ -152,8 +152,10 @@ def test_clone_copies_and_keeps_the_graph():
     c = x.clone()
     c.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
-    d = tg.tensor([1.0]).clone()
-    assert d.array is not tg.tensor([1.0]).array
+    src = tg.tensor([1.0])
+    d = src.clone()
+    d.add_(1.0)                                  # a real copy: the source is untouched
+    assert src.item() == 1.0 and d.item() == 2.0
 
 
 # ---------------------------------------------------------------------------- factories and seeds

@@ -683,7 +683,15 @@ class Tensor:
         return R.Var.apply(self, axes=_norm_axes(dim, self.ndim), correction=c, keepdim=keepdim)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
-        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+        """标准差（一个节点 ops/reduce.py 的 Std：整行相同时梯度为 0，与 PyTorch 相同）。"""
+        if axis is not None or keepdims is not None:
+            dim, keepdim = _alias("std", dim, axis, keepdim, keepdims)
+        if isinstance(dim, bool):
+            dim, unbiased = None, dim
+        if unbiased is not None and correction is not None:
+            raise TypeError("std: pass either unbiased or correction, not both")
+        c = (1 if unbiased is None or unbiased else 0) if correction is None else correction
+        return R.Std.apply(self, axes=_norm_axes(dim, self.ndim), correction=c, keepdim=keepdim)
 
     def softmax(self, dim=None, dtype=None, *, axis=None):
         dim, _ = _alias("softmax", dim, axis)
@@ -726,7 +734,7 @@ class Tensor:
     def norm(self, p="fro", dim=None, keepdim=False):
         """向量 2-范数 √(Σx²)（p=2 或 'fro'）或 1-范数 Σ|x|。"""
         if p in ("fro", 2, 2.0):
-            return (self * self).sum(dim, keepdim=keepdim).sqrt()
+            return R.Norm.apply(self, axes=_norm_axes(dim, self.ndim), keepdim=keepdim)
         if p in (1, 1.0):
             return self.abs().sum(dim, keepdim=keepdim)
         raise NotImplementedError(f"norm: p={p!r} is not supported (use 1, 2 or 'fro')")

@@ -20,3 +20,4 @@ from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .conv import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, Conv2d, MaxPool2d
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell
+from . import parallel  # noqa: F401,E402  (tg.nn.parallel.DistributedDataParallel)
