@@ -1,6 +1,13 @@
 """自动求导的核心：计算图节点 Function、拓扑排序与反向传播、no_grad。
 
-The whole chain rule of tinygrad_zh lives in this file (no op definitions, no device code):
+整个链式法则都在这个文件里（这里没有任何运算的定义，也没有设备相关的代码）：
+
+* 第一部分 ``backward(root)``：按拓扑逆序访问每个节点，对它应用一次链式法则；
+* 第二部分 ``Function``：计算图的一个节点。``forward``/``backward`` 处理原始数组，``apply`` 运行 forward，
+  需要梯度时记住输入（``parents``）；``no_grad``/``enable_grad`` 关闭/打开计算图的记录；
+* 第三部分：省内存与查错的细节，第一次读可以跳过。
+
+English: the whole chain rule of tinygrad_zh lives in this file (no op definitions, no device code):
 
 * ``Function``: one node of the graph. ``forward`` and ``backward`` work on raw arrays; ``apply``
   runs forward and, when a gradient is needed, remembers the inputs (``parents``).
@@ -82,7 +89,7 @@ def backward(root, gradient=None, retain_graph=False, capture=None):
 
 
 def _node_backward(fn, gouts, retain_graph):
-    """Call one node's backward (array form or PyTorch form) with the checks around it."""
+    """调用一个节点的 backward（数组写法或 PyTorch 写法），前后做检查。Call one node's backward with its checks."""
     saved = fn.__dict__.get("_saved_versions")
     if saved is not None:
         _check_versions(fn, saved)              # saved arrays modified in place? (part 3)
@@ -108,7 +115,7 @@ def _node_backward(fn, gouts, retain_graph):
 
 
 class _Released:
-    """Marker left on a node whose buffers were freed after backward."""
+    """标记：这个节点保存的数组在 backward 之后已经释放。Marker of a freed node."""
 
 
 def _toposort(root_fn):
@@ -178,7 +185,7 @@ class Function(_pytorch_form.FunctionCtx):
 
     @classmethod
     def apply(cls, *inputs, **kwargs):
-        """Run forward on the inputs' arrays and wrap the result(s) in Tensors linked to this node."""
+        """在输入的数组上运行 forward，把结果包成指向本节点的 Tensor。Run forward, link the outputs to this node."""
         if cls._ctx_style:
             return _apply_ctx_style(cls, inputs, kwargs)
         fn = cls()
@@ -230,12 +237,12 @@ def _engine():
 
 
 def is_grad_enabled():
-    """True when operations record the graph for backward."""
+    """当前是否记录计算图。True when operations record the graph for backward."""
     return _grad_enabled
 
 
 class _GradMode:
-    """Context manager *and* decorator that sets grad mode (the base of no_grad / enable_grad)."""
+    """既是 with 语句也是装饰器：设置是否记录计算图（no_grad / enable_grad 的基类）。"""
     mode = True
 
     def __enter__(self):
@@ -256,12 +263,12 @@ class _GradMode:
 
 
 class no_grad(_GradMode):
-    """``with tg.no_grad():`` (or ``@tg.no_grad()``): do not record the graph (evaluation, updates)."""
+    """``with tg.no_grad():``（或 ``@tg.no_grad()``）：不记录计算图（评估、更新参数时用）。"""
     mode = False
 
 
 class enable_grad(_GradMode):
-    """Turn graph recording back on inside a ``no_grad`` block."""
+    """在 ``no_grad`` 块里重新打开计算图的记录。"""
     mode = True
 
 
@@ -275,7 +282,7 @@ class enable_grad(_GradMode):
 # ==================================================================================================
 
 def _initial_gradient(root, gradient, capture):
-    """∂root/∂root: ones for a scalar, else the caller's ``gradient`` (checked: shape, dtype)."""
+    """起点 ∂root/∂root：标量时是 1，否则用调用者给的 ``gradient``（检查形状与 dtype）。"""
     user_given = gradient is not None
     if gradient is None:
         if root.array.size != 1:
@@ -307,7 +314,7 @@ def _wrong_shape(fn, p, g):
 
 
 def _capture(capture, p, g):
-    """autograd.grad: sum ``g`` for a wanted tensor; True when ``p`` is a leaf (nothing more to do)."""
+    """autograd.grad 用：把 g 加到要求的张量上；p 是叶子时返回 True（不必再往上传）。"""
     k = id(p)
     if k in capture:
         capture[k] = g if capture[k] is None else capture[k] + g
@@ -315,7 +322,7 @@ def _capture(capture, p, g):
 
 
 def _base(g):
-    """The array that owns ``g``'s memory (``g`` itself unless it is a view)."""
+    """拥有 g 这块内存的数组（g 不是视图时就是 g 自己）。"""
     base = g
     while base.base is not None and isinstance(base.base, type(g)):
         base = base.base
@@ -347,7 +354,7 @@ def _accumulate_leaf(t, g, owned):
 # 的数组所属张量的版本号；反向传播时版本号变了，说明 backward 要用的数据被改掉了：报错而不是算出错梯度。
 
 def _share_views(o, inputs):
-    """An output whose array is a view into an input's array shares that input's version counter."""
+    """输出是某个输入的视图（共享内存）时，与那个输入共用版本号计数器。"""
     root = _base(o.array)
     for t in inputs:
         if _base(t.array) is root:
@@ -360,7 +367,7 @@ _OTHER_TYPES = {tuple, list, bool, int, float, str, type(None)}   # attribute ty
 
 
 def _remember_versions(fn, inputs, outs):
-    """Record the version of every input/output whose array this node saved for backward."""
+    """记下本节点为 backward 保存的每个输入/输出数组此刻的版本号。"""
     saved = None
     for v in fn.__dict__.values():
         c = v.__class__
