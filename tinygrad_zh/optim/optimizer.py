@@ -80,7 +80,9 @@ def check_torch_flags(opt, foreach=None, fused=None, capturable=False, different
 
 
 class Optimizer:
-    """Base class of all optimizers. ``Optimizer(params, defaults)``.
+    """所有优化器的基类：``Optimizer(params, defaults)``。子类只写一件事：``_update`` 里的更新公式。
+
+    English: base class of all optimizers. ``Optimizer(params, defaults)``.
 
     ``params``: an iterable of Tensors/Parameters, or of dicts ``{"params": [...], "lr": ...}``
     (one dict per parameter group). ``defaults``: the hyper-parameters of groups that do not set
@@ -162,7 +164,9 @@ class Optimizer:
 
     @no_grad()
     def step(self, closure=None):
-        """Update every parameter that has a gradient. ``closure`` (optional): a function that
+        """用各自的梯度更新每个参数（在 no_grad 下原地修改 ``p.array``）。
+
+        Update every parameter that has a gradient. ``closure`` (optional): a function that
         recomputes the loss (forward + backward) and returns it; its result is returned."""
         loss = None
         if closure is not None:
@@ -175,7 +179,9 @@ class Optimizer:
         return loss
 
     def _follow_params(self, group):
-        """If the model was moved (``model.cuda()`` / ``.double()``) after the state was created,
+        """模型在状态建立之后被搬了设备或换了 dtype 时，把状态数组跟着搬一次。
+
+        If the model was moved (``model.cuda()`` / ``.double()``) after the state was created,
         move each state buffer to its parameter's device and dtype, once.  A parameter whose array
         is still the one seen last time (the usual case: updates are in place) is skipped."""
         followed = self._followed
@@ -251,7 +257,9 @@ class Optimizer:
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self):
-        """PyTorch-format state: ``{"state": {index: {...}}, "param_groups": [{..., "params": [index]}]}``.
+        """优化器的全部状态（与 PyTorch 的格式相同），用来保存检查点。
+
+        PyTorch-format state: ``{"state": {index: {...}}, "param_groups": [{..., "params": [index]}]}``.
 
         State arrays are returned as they are (not copied), like PyTorch: save them (``tg.save``)
         or copy them before training on."""
@@ -267,7 +275,9 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Restore hyper-parameters and buffers from ``state_dict()`` output (e.g. after ``tg.load``).
+        """从 ``state_dict()`` 的结果恢复超参数和状态数组（续训）。
+
+        Restore hyper-parameters and buffers from ``state_dict()`` output (e.g. after ``tg.load``).
 
         Arrays are copied to each parameter's device and dtype (a float64 checkpoint resumes a
         float32 model), so training on never writes into the loaded dict."""
@@ -305,7 +315,9 @@ class Optimizer:
                                    "differentiable"})
 
     def _check_same_kind(self, saved_groups):
-        """Refuse the state of another optimizer class (e.g. SGD's state given to Adam) before anything
+        """拒绝别的优化器的状态（例如把 SGD 的状态交给 Adam），在改动任何东西之前就报错。
+
+        Refuse the state of another optimizer class (e.g. SGD's state given to Adam) before anything
         changes: its groups lack hyper-parameters that define this optimizer's update rule (Adam:
         betas, eps, amsgrad; SGD: momentum, dampening, nesterov; ...) and carry ones it does not have.
         PyTorch accepts such a state and fails at the first step(); we say at once what is wrong.
