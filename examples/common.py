@@ -331,6 +331,20 @@ def load_checkpoint(path, model, optimizer, map_location=None, state=None):
     return int(ck["epoch"]) + 1, ck["history"], ck.get("extra", {})
 
 
+def end_classifier_epoch(args, model, optimizer, epoch, history, train_loss, test_loss, accuracy, save=True):
+    """一个 epoch 结束：检查指标是有限数，记进 history，写检查点（``save``），打印一行日志。
+
+    The end of an epoch of the classifiers (mnist_mlp, cnn_binary, text_classifier)."""
+    check_finite(args, epoch, test_loss=test_loss)
+    history["train_loss"].append(train_loss)
+    history["test_loss"].append(test_loss)
+    history["test_accuracy"].append(accuracy)
+    if save:
+        checkpoint(args, model, optimizer, epoch, history)
+    log(args, f"epoch {epoch}: train loss {train_loss:.4f}  test loss {test_loss:.4f}  "
+              f"test accuracy {accuracy:.4f}")
+
+
 def checkpoint(args, model, optimizer, epoch, history):
     """After an epoch: ``save_checkpoint`` to ``--checkpoint`` (if given) with the run's settings and
     first training loss, so that ``--resume`` can check the one and report the other."""

@@ -82,14 +82,8 @@ def main(argv=None):
                 meter.update(bar, loss.item(), len(y))     # stops the run if the loss is NaN/inf
             bar.close()
             test_loss, acc = evaluate(model, test)
-            common.check_finite(args, epoch, test_loss=test_loss)
-            history["train_loss"].append(dist.mean(meter.mean))
-            history["test_loss"].append(test_loss)
-            history["test_accuracy"].append(acc)
-            if dist.is_main:
-                common.checkpoint(args, model, opt, epoch, history)
-            common.log(args, f"epoch {epoch}: train loss {history['train_loss'][-1]:.4f}  "
-                             f"test loss {test_loss:.4f}  test accuracy {acc:.4f}")
+            common.end_classifier_epoch(args, model, opt, epoch, history, dist.mean(meter.mean), test_loss, acc,
+                                        save=dist.is_main)
 
     if args.plot and dist.is_main:
         common.plot_history(args.plot, history, "MNIST MLP 784-500-10")

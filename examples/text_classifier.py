@@ -127,13 +127,7 @@ def main(argv=None):
                 meter.update(bar, loss.item(), len(y))     # stops the run if the loss is NaN/inf
             bar.close()
             test_loss, acc = evaluate(model, test)
-            common.check_finite(args, epoch, test_loss=test_loss)
-            history["train_loss"].append(meter.mean)
-            history["test_loss"].append(test_loss)
-            history["test_accuracy"].append(acc)
-            common.checkpoint(args, model, opt, epoch, history)
-            common.log(args, f"epoch {epoch}: train loss {meter.mean:.4f}  test loss {test_loss:.4f}  "
-                             f"test accuracy {acc:.4f}")
+            common.end_classifier_epoch(args, model, opt, epoch, history, meter.mean, test_loss, acc)
 
     if args.plot:
         common.plot_history(args.plot, history, f"TREC-6 question classifier ({args.model})")
