@@ -13,7 +13,7 @@ GRU 的一步（门的顺序 r, z, n，与 PyTorch 相同）::
 """
 from ..autograd import Function
 from ..backend import array_module, ones_vector
-from .lstm import _check_float, _state_buffer, _time_major
+from .lstm import _check_layer, _state_buffer
 
 
 def _split3(a):
@@ -190,24 +190,7 @@ class GRULayerFn(Function):
         else:
             raise TypeError("gru_layer: expected inputs (x, w_ih, w_hh, [b_ih, b_hh,] h0), got "
                             f"{3 + len(rest)} tensors")
-        if x.ndim != 3:
-            raise ValueError(f"gru_layer: expected a 3-D input ({'B, T' if batch_first else 'T, B'}, D), "
-                             f"got shape {x.shape}")
-        B, D = (x.shape[0] if batch_first else x.shape[1]), x.shape[2]
-        H = w_hh.shape[1] if w_hh.ndim == 2 else -1
-        if (w_ih.shape != (3 * H, D) or w_hh.shape != (3 * H, H) or h0.shape != (B, H) or
-                (b_ih is not None and (b_ih.shape != (3 * H,) or b_hh.shape != (3 * H,)))):
-            raise ValueError(
-                f"gru_layer: inconsistent shapes: x {x.shape} (batch_first={batch_first}), w_ih "
-                f"{w_ih.shape}, w_hh {w_hh.shape}, " +
-                ("" if b_ih is None else f"b_ih {b_ih.shape}, b_hh {b_hh.shape}, ") +
-                f"h0 {h0.shape}; expected w_ih (3H, D), w_hh (3H, H), biases (3H,), h0 (B, H) "
-                f"with D={D}, B={B}")
-        arrays = dict(x=x, w_ih=w_ih, w_hh=w_hh, h0=h0)
-        if b_ih is not None:
-            arrays.update(b_ih=b_ih, b_hh=b_hh)
-        _check_float("gru_layer", **arrays)
-        x_tm = _time_major(x, batch_first)       # 内部按时间优先计算（见 LSTMLayerFn）
+        x_tm = _check_layer("gru_layer", 3, x, w_ih, w_hh, b_ih, b_hh, h0, batch_first)
         out, h_T, self.cache = gru_layer_forward_arrays(x_tm, w_ih, w_hh, b_ih, b_hh, h0, reverse)
         self.x, self.w_ih, self.w_hh = x_tm, w_ih, w_hh
         self.batch_first, self.reverse, self.has_bias = batch_first, reverse, b_ih is not None

@@ -303,6 +303,31 @@ def lstm_layer_backward_arrays(dout, dh_T, dc_T, x, w_ih, w_hh, cache,
     return dx, dw_ih, dw_hh, db, dh0, dc0
 
 
+def _check_layer(op, gates, x, w_ih, w_hh, b_ih, b_hh, h0, batch_first):
+    """Shape and dtype checks of one recurrent layer (RNN: gates=1, GRU: 3) before its forward; returns
+    the input in time-major layout. 检查一层循环网络的输入形状与 dtype，返回按时间优先排列的输入。"""
+    if x.ndim != 3:
+        raise ValueError(f"{op}: expected a 3-D input ({'B, T' if batch_first else 'T, B'}, D), "
+                         f"got shape {x.shape}")
+    B, D = (x.shape[0] if batch_first else x.shape[1]), x.shape[2]
+    H = w_hh.shape[1] if w_hh.ndim == 2 else -1
+    G = gates * H
+    if (w_ih.shape != (G, D) or w_hh.shape != (G, H) or h0.shape != (B, H) or
+            (b_ih is not None and (b_ih.shape != (G,) or b_hh.shape != (G,)))):
+        g = "" if gates == 1 else str(gates)
+        raise ValueError(
+            f"{op}: inconsistent shapes: x {x.shape} (batch_first={batch_first}), w_ih "
+            f"{w_ih.shape}, w_hh {w_hh.shape}, " +
+            ("" if b_ih is None else f"b_ih {b_ih.shape}, b_hh {b_hh.shape}, ") +
+            f"h0 {h0.shape}; expected w_ih ({g}H, D), w_hh ({g}H, H), biases ({g}H,), h0 (B, H) "
+            f"with D={D}, B={B}")
+    arrays = dict(x=x, w_ih=w_ih, w_hh=w_hh, h0=h0)
+    if b_ih is not None:
+        arrays.update(b_ih=b_ih, b_hh=b_hh)
+    _check_float(op, **arrays)
+    return _time_major(x, batch_first)       # 内部按时间优先计算（见 LSTMLayerFn）
+
+
 def _time_major(a, batch_first):
     """(B, T, …) -> a C-contiguous (T, B, …) array (free when a is already a transposed view)."""
     xp = array_module(a)

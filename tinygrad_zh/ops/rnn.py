@@ -11,7 +11,7 @@ RNN 的一步（φ = tanh 或 relu）::
 """
 from ..autograd import Function
 from ..backend import array_module, ones_vector
-from .lstm import _check_float, _state_buffer, _time_major
+from .lstm import _check_layer, _state_buffer
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -121,24 +121,7 @@ class RNNLayerFn(Function):
                             f"{3 + len(rest)} tensors")
         if nonlinearity not in NONLINEARITIES:
             raise ValueError(f"rnn_layer: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
-        if x.ndim != 3:
-            raise ValueError(f"rnn_layer: expected a 3-D input ({'B, T' if batch_first else 'T, B'}, D), "
-                             f"got shape {x.shape}")
-        B, D = (x.shape[0] if batch_first else x.shape[1]), x.shape[2]
-        H = w_hh.shape[1] if w_hh.ndim == 2 else -1
-        if (w_ih.shape != (H, D) or w_hh.shape != (H, H) or h0.shape != (B, H) or
-                (b_ih is not None and (b_ih.shape != (H,) or b_hh.shape != (H,)))):
-            raise ValueError(
-                f"rnn_layer: inconsistent shapes: x {x.shape} (batch_first={batch_first}), w_ih "
-                f"{w_ih.shape}, w_hh {w_hh.shape}, " +
-                ("" if b_ih is None else f"b_ih {b_ih.shape}, b_hh {b_hh.shape}, ") +
-                f"h0 {h0.shape}; expected w_ih (H, D), w_hh (H, H), biases (H,), h0 (B, H) "
-                f"with D={D}, B={B}")
-        arrays = dict(x=x, w_ih=w_ih, w_hh=w_hh, h0=h0)
-        if b_ih is not None:
-            arrays.update(b_ih=b_ih, b_hh=b_hh)
-        _check_float("rnn_layer", **arrays)
-        x_tm = _time_major(x, batch_first)       # 内部按时间优先计算（见 LSTMLayerFn）
+        x_tm = _check_layer("rnn_layer", 1, x, w_ih, w_hh, b_ih, b_hh, h0, batch_first)
         out, h_T, self.hs = rnn_layer_forward_arrays(x_tm, w_ih, w_hh, b_ih, b_hh, h0, nonlinearity, reverse)
         self.x, self.w_ih, self.w_hh = x_tm, w_ih, w_hh
         self.nonlinearity, self.batch_first, self.reverse = nonlinearity, batch_first, reverse
