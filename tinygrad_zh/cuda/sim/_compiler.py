@@ -156,6 +156,9 @@ def build(code, options=()):
                                        f"{' '.join(cmd)}\n{r.stderr}")
             cu.unlink(missing_ok=True)
             os.replace(tmp, so)
+        # OpenMP threads that busy-wait after each launch steal the cores NumPy's BLAS threads need
+        # (and the reverse): 3x slower training on 2 cores. libgomp reads this when first loaded.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         lib = _loaded[key] = ctypes.CDLL(str(so))
         lib.tgsim_error.restype = ctypes.c_char_p
         return lib, names
