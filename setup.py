@@ -5,7 +5,7 @@ GPU: `pip install ".[cuda]"` installs the prebuilt CuPy wheel for CUDA 12 (cupy-
 CUDA 13 driver use `pip install ".[cuda13]"` (cupy-cuda13x). Add the CUDA libraries from PyPI
 (NVRTC, cuBLAS, ...) with `pip install "cupy-cuda12x[ctk]"` (or 13x) when no CUDA toolkit is
 installed; NCCL (backend="nccl"): nvidia-nccl-cu12 / nvidia-nccl-cu13. Without a GPU,
-TINYGRAD_ZH_CUDASIM=1 runs device "cuda" on the CUDA simulator (needs g++ with OpenMP).
+TINYGRAD_ZH_CUDASIM=1 runs device "cuda" on the CUDA simulator (needs g++).
 """
 from setuptools import find_packages, setup
 

@@ -6,7 +6,7 @@
 * every test starts from the same seeds (NumPy's legacy global RNG and ``tg.manual_seed``).
 * ``pytest -m core`` runs only the core suite (ops, autograd, gradcheck).
 * GPU tests (marker ``cuda``) run on a real GPU when CuPy sees one; otherwise on the CUDA
-  simulator (``tinygrad_zh/cuda/sim``: our kernels compiled for the CPU with g++/OpenMP), which this
+  simulator (``tinygrad_zh/cuda/sim``: our kernels compiled for the CPU with g++), which this
   file switches on by setting ``TINYGRAD_ZH_CUDASIM=1`` when a C++ compiler is present. So the
   README's ``python -m pytest -q`` runs them everywhere; ``TINYGRAD_ZH_CUDASIM=0`` turns the
   simulator off (the cuda tests then skip without a GPU), ``pytest -m cuda`` runs only them.

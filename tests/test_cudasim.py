@@ -180,6 +180,49 @@ def test_raw_module_runs_threads_blocks_shared_memory_and_barriers(cp, rng):
     assert got[1, 2, 3, 1] == 1000 + 200 + 30 + 1 and got[0, 1, 2, 0] == 100 + 20
 
 
+def _block_sums(cp, mod, seed):
+    x = np.random.default_rng(seed).standard_normal(4096).astype(np.float32)
+    out = cp.empty(64, cp.float32)
+    mod.get_function("block_sum")((64,), (64,), (cp.asarray(x), out, np.int64(4096)))
+    return out.get(), x.reshape(64, 64).sum(1)
+
+
+@on_sim
+def test_launches_from_several_threads_and_after_fork(cp):
+    """The blocks of a launch run on a pool of worker threads (which sleep between launches):
+    launches from several Python threads at once are serialised correctly, and a forked child
+    (which inherits no worker threads) starts its own pool instead of waiting forever."""
+    import multiprocessing
+    import threading
+    mod = cp.RawModule(code=SRC)
+    _block_sums(cp, mod, 0)                                  # the parent's pool exists before the fork
+    errors = []
+
+    def worker(seed):
+        for k in range(20):
+            got, want = _block_sums(cp, mod, seed * 100 + k)
+            if not np.allclose(got, want, rtol=1e-5, atol=1e-4):
+                errors.append((seed, k))
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    child = multiprocessing.get_context("fork").Process(target=_fork_child, args=(mod,))
+    child.start()
+    child.join(60)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive and child.exitcode == 0, "a kernel launch in a forked child hung or failed"
+
+
+def _fork_child(mod):
+    got, want = _block_sums(backend.require_cuda(), mod, 7)
+    sys.exit(0 if np.allclose(got, want, rtol=1e-5, atol=1e-4) else 1)
+
+
 @on_sim
 def test_raw_kernel_errors_are_caught(cp):
     mod = cp.RawModule(code=SRC)

@@ -10,7 +10,7 @@ GPU (CI). It is a *strict* stand-in for the part of CuPy the library uses:
   the routines used by the library (``_functions.py``), ``cupy.cuda`` (one device, streams,
   events, runtime queries; ``_runtime.py``), the memory pool, ``RawModule`` / ``RawKernel``;
 * kernels: ``RawModule(code=...)`` compiles **our ``kernels/*.cu`` source itself** for the host
-  (g++ with OpenMP, through ``tgsim.h``: ``__global__``, ``threadIdx``..., ``__shared__``,
+  (g++, through ``tgsim.h``: ``__global__``, ``threadIdx``..., ``__shared__``,
   ``__syncthreads``, atomics) and launches it with the grid and block that the GPU would get
   (``_compiler.py``);
 * ``cupyx``: ``scatter_add``, ``scipy.special.erf``;

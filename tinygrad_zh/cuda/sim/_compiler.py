@@ -1,7 +1,7 @@
 """``cupy.RawModule`` / ``cupy.RawKernel`` of the simulator: the CUDA source is compiled for the host.
 
 The source string (what NVRTC would get) is prefixed with ``#include "tgsim.h"`` (the device
-built-ins, see that header) and compiled with g++ (``-x c++ -fopenmp``) into a shared library,
+built-ins, see that header) and compiled with g++ (``-x c++ -pthread``) into a shared library,
 cached on disk by a hash of everything that goes into it. Every ``extern "C" __global__`` function
 gets a launch entry point taking the grid, the block, the dynamic shared memory size and the
 argument pointers (CUDA's ``kernelParams``), and a signature string used to check each argument
@@ -27,7 +27,7 @@ import numpy as np
 from . import _state
 
 HEADER = pathlib.Path(__file__).resolve().parent / "tgsim.h"
-CXXFLAGS = ("-x", "c++", "-std=c++17", "-O2", "-fopenmp", "-fPIC", "-shared", "-fno-fast-math",
+CXXFLAGS = ("-x", "c++", "-std=c++17", "-O2", "-pthread", "-fPIC", "-shared", "-fno-fast-math",
             "-fno-strict-aliasing")
 
 _KERNEL_DEF = re.compile(r'extern\s+"C"\s+__global__\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?'
@@ -67,7 +67,7 @@ def cache_dir():
 def compiler():
     cxx = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
     if not cxx:
-        raise CompileException("CUDA simulator: no C++ compiler found; install g++ with OpenMP "
+        raise CompileException("CUDA simulator: no C++ compiler found; install g++ "
                                "(Debian/Ubuntu: apt-get install -y g++) or set CXX")
     return cxx
 
@@ -149,16 +149,10 @@ def build(code, options=()):
             if r.returncode != 0:
                 cu.unlink(missing_ok=True)
                 tmp.unlink(missing_ok=True)
-                hint = ""
-                if "omp.h" in r.stderr or "fopenmp" in r.stderr or "lgomp" in r.stderr:
-                    hint = " (the simulator needs g++ with OpenMP: apt-get install -y g++ libgomp1)"
-                raise CompileException(f"CUDA simulator: compiling the kernel source failed{hint}:\n"
+                raise CompileException(f"CUDA simulator: compiling the kernel source failed:\n"
                                        f"{' '.join(cmd)}\n{r.stderr}")
             cu.unlink(missing_ok=True)
             os.replace(tmp, so)
-        # OpenMP threads that busy-wait after each launch steal the cores NumPy's BLAS threads need
-        # (and the reverse): 3x slower training on 2 cores. libgomp reads this when first loaded.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         lib = _loaded[key] = ctypes.CDLL(str(so))
         lib.tgsim_error.restype = ctypes.c_char_p
         return lib, names
