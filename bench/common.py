@@ -25,13 +25,16 @@ if ROOT not in sys.path:
 SHARED_BENCH = os.path.join(os.path.dirname(ROOT), "shared", "bench")
 
 
-def try_torch():
-    """The torch module, or None when PyTorch is not installed (the tables then have no torch column)."""
+def try_torch(device="cpu"):
+    """The torch module, or None when PyTorch is not installed or (``device="cuda"``) has no CUDA:
+    the tables then have no torch column."""
     try:
         import torch
-        return torch
     except ImportError:
         return None
+    if device == "cuda" and not torch.cuda.is_available():
+        return None
+    return torch
 
 
 def pin_malloc():
@@ -86,13 +89,17 @@ def environment(torch=None, device="cpu"):
         if device == "cuda" and torch.cuda.is_available():
             env["gpu"] = torch.cuda.get_device_name(0)
     if device == "cuda":
+        from tinygrad_zh import backend
         try:
-            import cupy
+            cupy = backend.require_cuda()            # CuPy, or the simulator's stand-in
+        except RuntimeError:
+            env["cupy"] = None
+        else:
             env["cupy"] = cupy.__version__
+            if getattr(cupy, "is_simulator", False):
+                env["gpu"] = "CUDA simulator (TINYGRAD_ZH_CUDASIM=1): timings are not GPU timings"
             name = cupy.cuda.runtime.getDeviceProperties(0)["name"]
             env.setdefault("gpu", name.decode() if isinstance(name, bytes) else name)
-        except ImportError:
-            env["cupy"] = None
     import tinygrad_zh
     env["tinygrad_zh"] = getattr(tinygrad_zh, "__version__", "?")
     env["tinygrad_zh_path"] = os.path.dirname(os.path.dirname(os.path.abspath(tinygrad_zh.__file__)))
@@ -115,8 +122,8 @@ def synchronizer(device, torch=None):
     before the work is done, so a timer must wait before reading the clock."""
     if device != "cuda":
         return lambda: None
-    import cupy
-    fns = [cupy.cuda.Device().synchronize]
+    from tinygrad_zh import backend
+    fns = [backend.require_cuda().cuda.Device().synchronize]   # CuPy, or the simulator's stand-in
     if torch is not None:
         fns.append(torch.cuda.synchronize)
     return lambda: [f() for f in fns]

@@ -39,7 +39,7 @@ def _chain_torch(torch, device):
 def per_op_overhead(device="cpu", repeats=7, sync=lambda: None):
     """{"tg_us_per_op", "torch_us_per_op" (or None), "ratio_tg_torch"}: median µs per op, forward +
     backward, tinygrad_zh and PyTorch timed in alternation."""
-    torch = try_torch()
+    torch = try_torch(device)
     steps = {"tg": _chain_tg(device)}
     if torch is not None:
         steps["torch"] = _chain_torch(torch, device)

@@ -37,7 +37,7 @@ SECTIONS = ("overhead", "memory", "scaling", "workloads")
 def _workloads(names, device, quick, sync, log):
     """ms/step of each workload in tinygrad_zh, PyTorch and (CPU) the yardstick's NumPy reference."""
     from memory import _numpy_reference
-    torch = try_torch()
+    torch = try_torch(device)
     numpy_ref, wl = _numpy_reference() if device == "cpu" else (None, None)
     out = {}
     for name in names:

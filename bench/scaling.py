@@ -25,7 +25,7 @@ CURVES = {
 
 def run_curve(key, quick=False, device="cpu", sync=lambda: None, log=print):
     """[{value, tg_ms, torch_ms, ratio}] for the points of curve ``key``."""
-    spec, torch = CURVES[key], try_torch()
+    spec, torch = CURVES[key], try_torch(device)
     points = []
     for v in spec["quick" if quick else "full"]:
         kw = {spec["param"]: v}
