@@ -9,10 +9,11 @@
 
 English: the whole chain rule of tinygrad_zh lives in this file (no op definitions, no device code):
 
+* ``backward(root)``: visits the nodes in reverse topological order and applies the chain rule.
 * ``Function``: one node of the graph. ``forward`` and ``backward`` work on raw arrays; ``apply``
   runs forward and, when a gradient is needed, remembers the inputs (``parents``).
-* ``backward(root)``: visits the nodes in reverse topological order and applies the chain rule.
 * ``no_grad`` / ``enable_grad``: switch graph recording off / on.
+* part 3: memory savings and debugging aids (version counters, ``detect_anomaly``).
 
 为什么要拓扑排序？一个节点的梯度必须等 **所有** 用到它的下游节点都把梯度传回来、累加完毕之后，
 才能继续往上游传。例如 ``b = a + a; c = b + b``：若用朴素递归，c 会对 b 调两次反向，b 每次都把
@@ -24,14 +25,14 @@ import inspect
 import numpy as _np
 
 from .backend import writeable
-from . import function as _pytorch_form    # ctx.save_for_backward & co. (imports nothing back)
+from . import function as _pytorch_form    # PyTorch 写法的 ctx.save_for_backward 等（它不反过来导入本文件）
 
 
 _grad_enabled = True
-_tracer = None          # set by tinygrad_zh.viz.trace(): called for every backward step
-_anomaly = False        # set by detect_anomaly(): nodes remember where they were made, backward checks NaN/inf
-_Tensor = None          # the Tensor class; tensor.py imports this module and then fills this in
-                        # (importing it here would be circular, and an import inside apply() is slow)
+_tracer = None          # 由 tinygrad_zh.viz.trace() 设置：反向传播每走一步就调用它一次
+_anomaly = False        # 由 detect_anomaly() 设置：节点记下自己在哪一行创建，backward 检查 NaN/inf
+_Tensor = None          # Tensor 类：tensor.py 先导入本模块，再把类填到这里
+                        # （在这里直接导入会循环导入；放进 apply() 里导入又太慢）
 
 
 # ==================================================================================================
@@ -44,16 +45,17 @@ def backward(root, gradient=None, retain_graph=False, capture=None):
     链式法则：若 y = f(x)，则 ∂L/∂x = ∂L/∂y · ∂y/∂x。每个节点的 ``backward(∂L/∂输出)`` 返回
     ``∂L/∂输入``；一个张量被用了几次，它收到的梯度就加几次。
 
-    ``capture`` (used by ``tg.autograd.grad``): a dict ``{id(tensor): None}``; the gradients of those
-    tensors are summed into it instead of into any ``.grad``, and no leaf's ``.grad`` changes."""
+    ``capture``（供 ``tg.autograd.grad`` 使用）是字典 ``{id(tensor): None}``：这些张量的梯度累加到字典里，
+    不写进任何 ``.grad``，所有叶子的 ``.grad`` 都保持不变。
+    English: ``capture`` collects the gradients of the given tensors instead of touching any ``.grad``."""
     gradient, owned = _initial_gradient(root, gradient, capture)     # ∂L/∂L = 1（或调用者给的）
-    if root._ctx is None:                       # backward on a leaf: d root / d root = 1
+    if root._ctx is None:                       # 对叶子本身反向：∂root/∂root = 1
         if capture is None:
             _accumulate_leaf(root, gradient, owned)
         return
     grads = {root._ctx: [None] * root._ctx.n_outputs}       # 节点 -> 它每个输出收到的梯度之和
     grads[root._ctx][root._out_idx] = gradient
-    after = {}                      # post_backward callbacks found on this graph (dict: once each)
+    after = {}                      # 图中出现的 post_backward 回调（用 dict 去重，每个只调一次）
     for fn in _toposort(root._ctx):             # 拓扑逆序：轮到一个节点时，它的梯度已经收齐
         cb = fn.__dict__.get("post_backward")
         if cb is not None and capture is None:
@@ -83,8 +85,8 @@ def backward(root, gradient=None, retain_graph=False, capture=None):
         if not retain_graph:
             fn.__dict__.clear()                 # 节点保存的数组不再需要：立即释放
             fn.parents = _Released
-        gouts = gin = p = g = None  # let this node's arrays go now, not after the next node's backward
-    for cb in after:                # every leaf gradient is final now (e.g. DDP averages them here)
+        gouts = gin = p = g = None  # 现在就放开这个节点的数组，不必等到下一个节点的 backward 算完
+    for cb in after:                # 此时所有叶子梯度都已算完（例如 DDP 在这里对梯度取平均）
         cb()
 
 
@@ -92,9 +94,9 @@ def _node_backward(fn, gouts, retain_graph):
     """调用一个节点的 backward（数组写法或 PyTorch 写法），前后做检查。Call one node's backward with its checks."""
     saved = fn.__dict__.get("_saved_versions")
     if saved is not None:
-        _check_versions(fn, saved)              # saved arrays modified in place? (part 3)
+        _check_versions(fn, saved)              # 保存的数组被原地改过吗？（见第三部分）
     if not retain_graph:
-        fn.may_overwrite_saved = True           # its saved arrays are freed right after this call
+        fn.may_overwrite_saved = True           # 这次调用之后它保存的数组马上就释放，backward 可以就地复用
     if fn._ctx_style:
         gin = _pytorch_form.run_backward(_engine(), fn, gouts)
         needs = fn.needs_input_grad_tensors
@@ -153,24 +155,24 @@ def _toposort(root_fn):
 class Function(_pytorch_form.FunctionCtx):
     """计算图中的一个节点（一次运算）。
 
-    Subclasses implement ``forward(*arrays, **kwargs) -> array`` (or a tuple of arrays for several
-    outputs) and ``backward(grad) -> one gradient array per input`` (``None`` for an input that needs
-    none).  ``self.needs_input_grad[i]`` tells backward which gradients are wanted, so it can skip
-    work.  Forward saves what backward needs as attributes of ``self``; those are freed after the
-    backward pass unless ``retain_graph=True``.  So when the engine sets
-    ``self.may_overwrite_saved = True`` (no ``retain_graph``), backward is the last reader of the
-    arrays that forward *created for itself* and may compute its result in one of them (saves a large
-    temporary, e.g. the (N, V) gradient of the softmax cross-entropy).  Never the inputs or the
-    outputs: other nodes and the user may still hold those.
+    子类实现 ``forward``（数组进、数组出；多个输出时返回元组）和 ``backward``（对每个输入返回一个梯度数组，
+    不需要梯度的输入返回 ``None``）。``self.needs_input_grad[i]`` 告诉 backward 哪些梯度真正要算，
+    不要的可以省掉。forward 把 backward 要用的东西存成 ``self`` 的属性，反向之后即释放（``retain_graph=True``
+    时除外）。因此，没有 ``retain_graph`` 时引擎会设置 ``self.may_overwrite_saved = True``：backward
+    是 forward *为自己创建* 的那些数组的最后一个读者，可以直接把结果写进其中一个，省下一大块临时内存
+    （例如 softmax 交叉熵那个 (N, V) 的梯度）。输入和输出永远不能这样复用：别的节点和用户可能还拿着它们。
+    ``forward`` 里还可以设置 ``self.post_backward = 可调用对象``：包含该节点的一次反向传播把所有叶子梯度
+    累加完之后，引擎对每个不同的回调调用一次（``DistributedDataParallel`` 就这样对梯度取平均）。
 
-    Post-backward hook: a node may set ``self.post_backward = callable`` in ``forward``; after a
-    backward pass whose graph contains that node has accumulated every leaf gradient, the engine
-    calls each distinct callable once (``DistributedDataParallel`` averages gradients this way).
+    English: subclasses implement ``forward(*arrays, **kwargs) -> array(s)`` and ``backward(grad) ->
+    one gradient per input`` (``None`` where none is needed).  ``may_overwrite_saved`` lets backward reuse
+    arrays that forward created for itself (never inputs or outputs); a ``post_backward`` callable runs
+    once after every leaf gradient of the pass is accumulated.
     """
-    n_outputs = 1            # Functions with several outputs set this (e.g. the LSTM cell: h, c)
-    differentiable = True    # False for argmax, comparisons, ...: never recorded
-    may_overwrite_saved = False   # set per node by backward() when the graph is not retained
-    _ctx_style = False            # True for PyTorch-form subclasses (static forward(ctx, ...))
+    n_outputs = 1            # 输出个数；多输出的运算改写它（例如 LSTM 单元输出 h 和 c）
+    differentiable = True    # argmax、比较运算等设为 False：永远不记录到计算图
+    may_overwrite_saved = False   # 不保留计算图时，由 backward() 对每个节点单独设置
+    _ctx_style = False            # PyTorch 写法的子类（静态方法 forward(ctx, ...)）为 True
 
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -191,7 +193,7 @@ class Function(_pytorch_form.FunctionCtx):
         fn = cls()
         device = inputs[0].device
         any_grad = False
-        for t in inputs:                # one pass: same device everywhere? does any input need grad?
+        for t in inputs:                # 只遍历一遍：设备是否一致？有没有输入需要梯度？
             if t.device != device:
                 raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, got "
                                    f"{device} and {t.device} (move them with .to(device))")
@@ -205,7 +207,7 @@ class Function(_pytorch_form.FunctionCtx):
                 r = t._requires_grad
                 needs.append(r)
                 if r:
-                    t._consumed = True      # see inplace.py: later in-place writes to t are refused
+                    t._consumed = True      # 见 inplace.py：之后对 t 的原地写入会被拒绝
             fn.needs_input_grad = tuple(needs)
             if _anomaly:
                 fn._created_at = _user_stack()
@@ -278,7 +280,7 @@ class enable_grad(_GradMode):
 # 第三部分：细节（为了省内存与查错；第一次读可以跳过）
 # * _accumulate_leaf / _base：叶子梯度尽量不复制（一块数组只交给一个 .grad）；
 # * 版本号：保存给 backward 的数组被原地修改时报错；
-# * tg.autograd.grad、detect_anomaly。
+# * 只求指定输入梯度的 tg.autograd.grad，以及找出第一个 NaN 的 detect_anomaly。
 # ==================================================================================================
 
 def _initial_gradient(root, gradient, capture):
@@ -288,7 +290,7 @@ def _initial_gradient(root, gradient, capture):
         if root.array.size != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got a tensor "
                                f"of shape {root.shape}: pass backward(gradient=...) of that shape")
-        gradient = root._xp.ones(root.shape, root.array.dtype)     # ∂root/∂root = 1
+        gradient = root._xp.ones(root.shape, root.array.dtype)     # 起点：∂root/∂root = 1
     else:
         gradient = gradient.array if hasattr(gradient, "_ctx") else gradient
         if tuple(gradient.shape) != tuple(root.shape):
@@ -299,7 +301,7 @@ def _initial_gradient(root, gradient, capture):
         raise RuntimeError("backward: the tensor does not require grad and has no grad_fn "
                            "(was it computed under no_grad, or from tensors without requires_grad?)")
     owned = set()
-    if user_given:                              # the caller's array: never hand it out as a .grad
+    if user_given:                              # 调用者自己的数组：绝不能直接当作某个 .grad 交出去
         owned.add(id(_base(gradient)))
     if capture is not None and id(root) in capture:
         capture[id(root)] = gradient
@@ -332,12 +334,15 @@ def _base(g):
 def _accumulate_leaf(t, g, owned):
     """把梯度累加到叶子张量的 .grad（跨多次 backward 累加，与 PyTorch 相同）。
 
-    The first gradient is taken as is (no copy) unless it may alias another leaf's gradient or is a
-    read-only broadcast view; later ones are added out of place so shared arrays stay intact."""
+    省内存：第一次收到的梯度直接拿来当 ``.grad``，不复制；只有当它可能与另一个叶子的梯度共用内存
+    （``owned`` 里记着已经交出去的数组），或者是只读的广播视图时，才复制一份。之后再来的梯度不做
+    原地加法，而是新建数组相加，这样被共享的数组不会被改掉。
+    English: the first gradient is taken as is (no copy) unless it may alias another leaf's gradient or
+    is a read-only broadcast view; later ones are added out of place so shared arrays stay intact."""
     data = t.array
     if g.dtype != data.dtype:
         g = g.astype(data.dtype)
-    if t.grad is not None:                      # a later gradient: add out of place
+    if t.grad is not None:                      # 后来的梯度：新建数组相加，不原地修改
         t.grad = _Tensor._make(t.grad.array + g, t.device, None, 0)
         return
     base = _base(g)
@@ -362,8 +367,8 @@ def _share_views(o, inputs):
             return
 
 
-_ARRAY_TYPES = {_np.ndarray}     # and the CuPy array type once CuPy is in use
-_OTHER_TYPES = {tuple, list, bool, int, float, str, type(None)}   # attribute types that are not arrays
+_ARRAY_TYPES = {_np.ndarray}     # 数组类型；用到 CuPy 后会把它的数组类型也加进来
+_OTHER_TYPES = {tuple, list, bool, int, float, str, type(None)}   # 已知不是数组的属性类型
 
 
 def _remember_versions(fn, inputs, outs):
@@ -385,7 +390,7 @@ def _remember_versions(fn, inputs, outs):
                 if v is a or (vb is a and vb is not None):
                     if saved is None:
                         saved = []
-                    saved.append((role, i, t._version, t._version[0], a.shape, a.dtype))   # no tensor: no cycle
+                    saved.append((role, i, t._version, t._version[0], a.shape, a.dtype))   # 不存张量本身：避免循环引用
     if saved is not None:
         fn._saved_versions = saved
 

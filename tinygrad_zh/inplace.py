@@ -1,22 +1,24 @@
 """原地运算（``x.add_(1)``、``x += 1``、``x[0] = 5``、``w.normal_()``）：规则与 PyTorch 相同。
 
-In-place operations change the tensor itself (the same object, the same memory: every view and every
-``.data`` / ``detach()`` of it sees the change). Three rules keep gradients right:
+原地运算改的是张量自己：同一个对象、同一块内存，它的每个视图、``.data`` 和 ``detach()`` 都会看到变化。
+麻烦在于：反向传播要用 forward 时的旧值，而原地写入可能悄悄把旧值换掉。下面三条规则保证梯度正确：
 
-1. **A leaf that requires grad is not modified in place while the graph is recorded.**
-   ``w -= lr * w.grad`` must run inside ``with tg.no_grad():`` (the optimizer's update); outside it,
-   the update would become part of the graph, so it raises PyTorch's error instead.
-2. **Version counters.** Each in-place write adds one to the tensor's ``_version`` (shared by every
-   tensor on the same memory). A graph node remembers the versions of the tensors whose arrays it
-   saved for backward; ``backward()`` raises, naming the node, when one of them has changed since
-   (see ``autograd._check_versions``). A wrong gradient becomes an error.
-3. **Recorded in-place ops.** On a non-leaf (or when the other operand requires grad), the op is
-   recorded like its out-of-place twin and the tensor takes the new node as its ``grad_fn``.
-   tinygrad_zh refuses two cases PyTorch handles with extra machinery: a recorded in-place op on a
-   *view* (PyTorch re-bases the view's graph), and on a tensor that an earlier recorded op already
-   used as input (the edges of our graph point at tensors, not at their ``grad_fn`` of that moment).
-   Both raise with the out-of-place spelling to use instead.
+1. **记录计算图时，不能原地修改需要梯度的叶子。** ``w -= lr * w.grad`` 必须写在 ``with tg.no_grad():``
+   里（优化器就是这样更新参数的）；否则这次更新会被记进计算图，因此直接报错（错误信息与 PyTorch 相同）。
+2. **版本号。** 每次原地写入让张量的 ``_version`` 加一（同一块内存上的张量共用它）。计算图节点记下它为
+   backward 保存的数组的版本号；之后版本号变了，``backward()`` 就报错并指出是哪个节点
+   （见 ``autograd._check_versions``）。本来会悄悄算错的梯度，变成一个看得见的错误。
+3. **被记录的原地运算。** 对非叶子张量（或另一个操作数需要梯度时），原地运算像对应的非原地运算一样被记录，
+   张量把新节点当作自己的 ``grad_fn``。有两种情况 PyTorch 要靠额外机制处理，tinygrad_zh 直接拒绝：
+   对 *视图* 做被记录的原地运算，以及对已经当过某个被记录运算输入的张量做原地运算（我们的计算图的边指向
+   张量本身，而不是它当时的 ``grad_fn``）。两种情况都报错，并给出应改用的非原地写法。
 
+English: in-place ops change the tensor itself (every view and ``.data`` sees it). Rules: (1) no
+in-place change of a leaf that requires grad while the graph is recorded; (2) version counters turn a
+stale saved array into an error at ``backward()``; (3) on a non-leaf the op is recorded like its
+out-of-place twin, except on a view or on a tensor already used by a recorded op (both raise).
+
+本文件的函数都以张量为第一个参数，``tensor.py`` 把它们绑定成方法。
 The functions here take the tensor as their first argument; ``tensor.py`` binds them as methods.
 """
 import numbers
@@ -31,7 +33,7 @@ def _requires_grad(o):
 
 
 def _must_record(t, name, others=()):
-    """Apply rule 1 and 3; True when the update has to be recorded in the graph."""
+    """执行规则 1 和规则 3：这次更新必须记进计算图时返回 True。Apply rules 1 and 3."""
     if not autograd._grad_enabled or not (t.requires_grad or any(_requires_grad(o) for o in others)):
         return False
     if t.requires_grad and t._ctx is None:
@@ -53,7 +55,7 @@ def _must_record(t, name, others=()):
 
 
 def _write(t, name, arr):
-    """Copy ``arr`` into ``t``'s own memory (so that views see it) and bump the version."""
+    """把 ``arr`` 复制进 ``t`` 自己的内存（这样视图也能看到），并把版本号加一。"""
     a = t.array
     if tuple(arr.shape) != a.shape:
         raise RuntimeError(f"{name}: output with shape {t.shape} doesn't match the broadcast shape "
@@ -69,9 +71,11 @@ def _write(t, name, arr):
 
 
 def update(t, name, compute, others=()):
-    """The general path: ``compute(x)`` is the out-of-place result for the old value ``x`` of ``t``."""
+    """通用做法：``compute(x)`` 是对 ``t`` 的旧值 ``x`` 做非原地运算的结果，再把它写回 ``t``。
+
+    English: the general path; ``compute(x)`` is the out-of-place result for the old value ``x`` of ``t``."""
     if _must_record(t, name, others):
-        old = type(t)._make(t.array.copy(), t.device, t._ctx, t._out_idx)   # the old value, in the graph
+        old = type(t)._make(t.array.copy(), t.device, t._ctx, t._out_idx)   # 旧值的副本，留在计算图里
         old.requires_grad = t.requires_grad
         out = compute(old)
         _write(t, name, out.array)
@@ -87,7 +91,7 @@ _UFUNC = {"add_": "add", "sub_": "subtract", "mul_": "multiply", "div_": "true_d
 
 
 def binary(t, name, other, compute):
-    """``add_ sub_ mul_ div_``: one ufunc writing into ``t``'s memory when nothing is recorded."""
+    """``add_ sub_ mul_ div_``：不需要记录时，用一个 ufunc 直接写进 ``t`` 的内存。"""
     if _must_record(t, name, (other,)):
         return update(t, name, compute, (other,))
     if hasattr(other, "_ctx"):
@@ -103,7 +107,7 @@ def binary(t, name, other, compute):
     a = t.array
     try:
         getattr(t._xp, _UFUNC[name])(a, o, out=a, casting="same_kind")
-    except TypeError:        # numpy's UFuncTypeError: e.g. an int tensor divided in place
+    except TypeError:        # NumPy 的 UFuncTypeError：例如对整数张量原地做除法
         rt = np.result_type(a.dtype, getattr(o, "dtype", type(o)))
         if name == "div_":
             rt = np.result_type(rt, np.float32)
@@ -120,7 +124,7 @@ def binary(t, name, other, compute):
 
 
 def fill(t, name, values):
-    """zero_ / fill_ / normal_ / uniform_ ...: write ``values`` (array or scalar); gradient 0 to the old value."""
+    """zero_ / fill_ / normal_ / uniform_ 等：写入 ``values``（数组或标量）；旧值得到的梯度是 0。"""
     if _must_record(t, name, (values,)):
         return update(t, name, lambda x: x * 0 + values, (values,))
     if hasattr(values, "_ctx"):

@@ -1,6 +1,10 @@
 """Tensor：数据 (NumPy/CuPy 数组) + 梯度 + 指向产生它的运算节点 (grad_fn)。
 
-Everything here is bookkeeping and operator sugar; the maths of every op lives in ``ops/`` and the
+在链式法则里，Tensor 是计算图的"边"：``_ctx`` 指向产生它的节点（叶子张量为 None），``backward`` 顺着
+这些指针往回走，把梯度累加到叶子的 ``.grad``。本文件只做记账和运算符的转发（``x + y`` 变成
+``Add.apply(x, y)``）；每个运算的数学在 ``ops/``，链式法则本身在 ``autograd.py``。
+
+English: everything here is bookkeeping and operator sugar; the maths of every op lives in ``ops/`` and the
 chain rule in ``autograd.py``.
 """
 import numbers
@@ -15,12 +19,12 @@ from .ops import elementwise as E, reduce as R, shape as S, index as I, matmul a
 
 
 def _convert(data, dtype, device):
-    """Python/NumPy/CuPy data -> array on ``device`` with tinygrad_zh's dtype policy."""
+    """Python/NumPy/CuPy 数据 -> ``device`` 上的数组，按 tinygrad_zh 的 dtype 规则（浮点默认 float32）。"""
     if isinstance(data, Tensor):
         data = data.array
-    if not isinstance(getattr(data, "dtype", None), np.dtype):   # not a NumPy/CuPy array or scalar:
-        data = np.asarray(data)                       # Python numbers / nested lists: converted once
-    if data.dtype.kind not in "biuf":                 # str, bytes, objects, complex, dates: refused here
+    if not isinstance(getattr(data, "dtype", None), np.dtype):   # 不是 NumPy/CuPy 数组或标量：
+        data = np.asarray(data)                       # Python 数字或嵌套 list，只转换一次
+    if data.dtype.kind not in "biuf":                 # 字符串、bytes、对象、复数、日期：在这里拒绝
         what = {"U": "str", "S": "bytes", "O": "Python object", "c": "complex"}.get(data.dtype.kind, "non-numeric")
         vals = data.reshape(-1).tolist()
         bad = next((v for v in vals if not isinstance(v, (bool, int, float))), vals[0]) if vals else None
@@ -40,7 +44,7 @@ def _convert(data, dtype, device):
 
 
 def _norm_axes(dim, ndim):
-    """dim=None/int/tuple, negative allowed -> sorted tuple of non-negative axes."""
+    """dim 可以是 None、整数或元组（允许负数）-> 排好序的非负轴元组。"""
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
@@ -55,7 +59,7 @@ def _norm_axes(dim, ndim):
 
 
 def _alias(op, dim, axis, keepdim=False, keepdims=None):
-    """PyTorch's ``dim``/``keepdim`` and NumPy's ``axis``/``keepdims`` spellings are both accepted."""
+    """PyTorch 的 ``dim``/``keepdim`` 与 NumPy 的 ``axis``/``keepdims`` 两种写法都接受。"""
     if axis is not None:
         if dim is not None:
             raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}; pass one of them")
@@ -80,7 +84,7 @@ def promote_types(a, b):
 
 
 def _dim1(dim, ndim, op):
-    if not -max(ndim, 1) <= dim < max(ndim, 1):     # a 0-d tensor accepts dim 0 and -1 (PyTorch)
+    if not -max(ndim, 1) <= dim < max(ndim, 1):     # 0 维张量也接受 dim 0 和 -1（与 PyTorch 相同）
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
     return dim % max(ndim, 1)
 
@@ -89,7 +93,7 @@ class Tensor:
     """n 维数组 + 自动求导。``Tensor(data, dtype=None, device="cpu", requires_grad=False)``."""
     __slots__ = ("array", "grad", "_requires_grad", "_ctx", "_out_idx", "_retains_grad", "device",
                  "_version", "_view_of", "_consumed", "__weakref__")
-    __array_priority__ = 1000    # make ndarray + Tensor call Tensor.__radd__
+    __array_priority__ = 1000    # 让 ndarray + Tensor 调用 Tensor.__radd__，而不是由 NumPy 处理
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
         if device is None:
@@ -107,8 +111,8 @@ class Tensor:
 
     @classmethod
     def _make(cls, arr, device, ctx, idx):
-        """Fast constructor used by ops (no conversion)."""
-        if isinstance(arr, np.generic):   # NumPy returns scalars for 0-d results: keep an ndarray
+        """运算内部用的快速构造函数（不做任何转换）。Fast constructor used by ops."""
+        if isinstance(arr, np.generic):   # NumPy 的 0 维结果是标量：转回 ndarray
             arr = np.asarray(arr)
         t = object.__new__(Tensor)
         t.array, t.device, t.grad = arr, device, None
@@ -117,12 +121,12 @@ class Tensor:
         t._requires_grad = ctx is not None
         return t
 
-    # ------------------------------------------------------------------ .data and the raw array
+    # ------------------------------------------------------------------ .data 与底层数组
     # ``t.array`` 是底层的 NumPy/CuPy 数组；``t.data`` 和 PyTorch 一样是一个共享这块内存、但不在计算图里
     # 的 Tensor（对它的原地修改不会被版本号记录，也不会被求导）。
     @property
     def data(self):
-        """A Tensor sharing this tensor's memory, outside the graph (PyTorch's ``.data``)."""
+        """与本张量共享内存、但不在计算图里的 Tensor（即 PyTorch 的 ``.data``）。"""
         return Tensor._make(self.array, self.device, None, 0)
 
     @data.setter
@@ -139,7 +143,7 @@ class Tensor:
                                f"got dtype {value.dtype}")
         self.array = value
 
-    # ------------------------------------------------------------------ properties
+    # ------------------------------------------------------------------ 属性
     @property
     def shape(self):
         return tuple(self.array.shape)
@@ -216,14 +220,14 @@ class Tensor:
         return self
 
     def retain_grad(self):
-        """Keep ``.grad`` for a non-leaf tensor too (like PyTorch)."""
+        """让非叶子张量也保留 ``.grad``（与 PyTorch 相同）。"""
         self._retains_grad = True
         return self
 
-    # ------------------------------------------------------------------ conversion
+    # ------------------------------------------------------------------ 转换
     def numpy(self):
-        """The NumPy array (the same memory on the CPU; a copy from the GPU). Unlike PyTorch, a tensor
-        that requires grad needs no ``detach()`` first: reading its values cannot change the graph."""
+        """NumPy 数组（在 CPU 上共享同一块内存；在 GPU 上是拷贝）。与 PyTorch 不同，需要梯度的张量
+        不必先 ``detach()``：只是读取数值，不会改变计算图。"""
         return self.array if self.device == "cpu" else backend.to_host(self.array)
 
     def __array__(self, dtype=None, copy=None):
@@ -235,7 +239,7 @@ class Tensor:
         if self.array.size != 1:
             raise ValueError(f"item(): only one element tensors can be converted to Python scalars, "
                              f"got shape {self.shape}")
-        return backend.to_host(self.array).reshape(()).item()    # one transfer (carries deferred checks)
+        return backend.to_host(self.array).reshape(()).item()    # 只传输一次（顺带执行推迟的检查）
 
     def tolist(self):
         return self.numpy().tolist()
@@ -243,7 +247,7 @@ class Tensor:
     def detach(self):
         """同一份数据，但从计算图上断开（不再有 grad_fn，不需要梯度）。"""
         t = Tensor._make(self.array, self.device, None, 0)
-        t._version, t._view_of = self._version, self if self._view_of is None else self._view_of    # same memory, same counter
+        t._version, t._view_of = self._version, self if self._view_of is None else self._view_of    # 同一块内存，共用版本号
         return t
 
     def detach_(self):
@@ -258,7 +262,7 @@ class Tensor:
             if self.requires_grad else Tensor._make(self.array.copy(), self.device, None, 0)
 
     def to(self, *args, **kwargs):
-        """to(device), to(dtype) or to(device, dtype)."""
+        """换设备或 dtype：to(device)、to(dtype) 或 to(device, dtype)。"""
         device, dtype = backend.parse_to_args(args, kwargs)
         out = self
         if dtype is not None:
@@ -380,12 +384,12 @@ class Tensor:
     def __hash__(self):
         return id(self)
 
-    # ------------------------------------------------------------------ autograd
+    # ------------------------------------------------------------------ 自动求导
     def backward(self, gradient=None, retain_graph=False):
         """反向传播：计算 self 对所有叶子张量的梯度并累加到它们的 ``.grad``。"""
         autograd.backward(self, gradient, retain_graph)
 
-    # ------------------------------------------------------------------ in-place (rules: inplace.py)
+    # ------------------------------------------------------------------ 原地运算（规则见 inplace.py）
     def add_(self, other, *, alpha=1):
         if alpha != 1:
             other = other * alpha
@@ -468,7 +472,7 @@ class Tensor:
                                f"destination's shape {self.shape}") from None
         return inplace.fill(self, "copy_", out.astype(self.dtype, copy=False))
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ 辅助函数
     def _lift(self, other):
         """Python 标量 / 数组 -> Tensor（标量取 self 的 dtype，避免 float64 悄悄混进来）。"""
         if isinstance(other, Tensor):
@@ -494,7 +498,7 @@ class Tensor:
         other = self._lift(other)
         a, b = (other, self) if reverse else (self, other)
         if a.dtype != b.dtype:
-            # a Python scalar only decides the kind (int tensor * 0.5 -> float32, not float64)
+            # Python 标量只决定类别（整数张量 * 0.5 -> float32，而不是 float64）
             dt = other.dtype if scalar else promote_types(a, b)
             if dt.kind != "f" and op in (E.Div,):
                 dt = backend.DEFAULT_FLOAT
@@ -503,7 +507,7 @@ class Tensor:
             a, b = a.to(backend.DEFAULT_FLOAT), b.to(backend.DEFAULT_FLOAT)
         return op.apply(a, b)
 
-    # ------------------------------------------------------------------ arithmetic
+    # ------------------------------------------------------------------ 算术运算
     def __add__(self, o): return self._binary(E.Add, o)
     def __radd__(self, o): return self._binary(E.Add, o, True)
     def __sub__(self, o): return self._binary(E.Sub, o)
@@ -542,7 +546,7 @@ class Tensor:
                                f"{b.dtype} (convert one with .float() / .double() / .to(dtype))")
         return M.MatMul.apply(a, b)
 
-    # comparisons: bool tensors without grad
+    # 比较运算：结果是不需要梯度的 bool 张量
     def _cmp(self, o, f):
         o = self._lift(o)
         return Tensor._make(f(self.array, o.array), self.device, None, 0)
@@ -564,7 +568,7 @@ class Tensor:
     def __or__(self, o):
         return self._cmp(o, lambda a, b: a | b)
 
-    # ------------------------------------------------------------------ elementwise
+    # ------------------------------------------------------------------ 逐元素运算
     def exp(self): return E.Exp.apply(self)
     def sin(self): return E.Sin.apply(self._floating("sin"))
     def cos(self): return E.Cos.apply(self._floating("cos"))
@@ -596,17 +600,17 @@ class Tensor:
     def minimum(self, other): return self._binary(E.Minimum, other)
 
     def where(self, condition, other):
-        """PyTorch's ``x.where(cond, y)`` == ``where(cond, x, y)``."""
+        """PyTorch 的方法写法：``x.where(cond, y)`` 等于 ``where(cond, x, y)``。"""
         return where(condition, self, other)
 
-    # ------------------------------------------------------------------ reductions
+    # ------------------------------------------------------------------ 归约
     def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
             dim, keepdim = _alias("sum", dim, axis, keepdim, keepdims)
         x = self if dtype is None else self.to(dtype)
         dt = x.array.dtype
         if dt.kind != "f" and dt.kind in "biu" and dt != backend.int64 and dtype is None:
-            x = x.to(backend.int64)                 # PyTorch: sums of bool/int tensors are int64
+            x = x.to(backend.int64)                 # 与 PyTorch 相同：bool/整数张量的和是 int64
         return R.Sum.apply(x, axes=_norm_axes(dim, x.ndim), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
@@ -626,7 +630,7 @@ class Tensor:
         if isinstance(dim, Tensor):
             return self._binary(E.Maximum if mode == "max" else E.Minimum, dim)
         d = _dim1(dim, self.ndim, mode)
-        if self.ndim == 0:                          # one element: itself, at index 0
+        if self.ndim == 0:                          # 只有一个元素：最值就是它自己，下标为 0
             values, indices = self.reshape(1)._maxmin(0, False, mode)
             return values.reshape(()), indices.reshape(())
         values = R.MaxIndex.apply(self, dim=d, keepdim=keepdim, mode=mode)
@@ -668,14 +672,14 @@ class Tensor:
 
     def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
-            dim, keepdim = _alias("logsumexp", dim, axis, keepdim, keepdims)   # dim=None: every dim
+            dim, keepdim = _alias("logsumexp", dim, axis, keepdim, keepdims)   # dim=None：对所有维
         return R.LogSumExp.apply(self, axes=_norm_axes(dim, self.ndim), keepdim=keepdim)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
         """方差；correction=1（默认，无偏）除以 N-1，correction=0 除以 N。"""
         if axis is not None or keepdims is not None:
             dim, keepdim = _alias("var", dim, axis, keepdim, keepdims)
-        if isinstance(dim, bool):              # PyTorch's old form var(unbiased)
+        if isinstance(dim, bool):              # PyTorch 的旧写法 var(unbiased)
             dim, unbiased = None, dim
         if unbiased is not None and correction is not None:
             raise TypeError("var: pass either unbiased or correction, not both")
@@ -739,12 +743,12 @@ class Tensor:
             return self.abs().sum(dim, keepdim=keepdim)
         raise NotImplementedError(f"norm: p={p!r} is not supported (use 1, 2 or 'fro')")
 
-    # ------------------------------------------------------------------ shape
+    # ------------------------------------------------------------------ 形状
     def reshape(self, *shape):
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         if shape == self.shape or (len(shape) == self.ndim and -1 in shape and all(
                 a == b or a == -1 for a, b in zip(shape, self.shape)) and shape.count(-1) == 1):
-            return self                  # nothing to do: no graph node
+            return self                  # 形状不变：不必新建计算图节点
         return S.Reshape.apply(self, shape=shape)
 
     view = reshape
@@ -966,7 +970,7 @@ class Tensor:
 
 
 def _index_key(key, t):
-    """Unwrap Tensors / lists inside an index so NumPy (or CuPy) can use it."""
+    """把下标里的 Tensor / list 拆成数组，让 NumPy（或 CuPy）能直接用。"""
     def conv(k):
         if isinstance(k, Tensor):
             if k.device != t.device:
@@ -983,10 +987,10 @@ def _index_key(key, t):
     return tuple(conv(k) for k in key) if isinstance(key, tuple) else conv(key)
 
 
-autograd._Tensor = Tensor      # Function.apply wraps its results with Tensor._make
+autograd._Tensor = Tensor      # 告诉 autograd：Function.apply 用 Tensor._make 包装结果
 
 
-# ---------------------------------------------------------------------- free functions
+# ---------------------------------------------------------------------- 模块级函数（tg.where 等）
 def where(condition, x, y):
     """where(cond, x, y): 逐元素选择，cond 为真取 x，否则取 y。"""
     ref = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
