@@ -46,8 +46,9 @@ class LSTMClassifier(nn.Module):
 
     def forward(self, x):
         out, _ = self.lstm(self.embed(x))                   # (B, T, H)
-        lengths = (x != 0).numpy().sum(1)                   # padding is on the right
-        last = out[np.arange(len(lengths)), lengths - 1]    # (B, H): state after the last real token
+        lengths = (x != 0).sum(1)                           # padding is on the right; stays on x's device
+        rows = tg.arange(x.shape[0], device=x.device)
+        last = out[rows, lengths - 1]                       # (B, H): state after the last real token
         return self.fc(last)
 
 
@@ -65,18 +66,21 @@ def encode(texts, labels, vocab):
             np.array([TREC_COARSE.index(c) for c in labels], dtype=np.int64))
 
 
-def trim(x, lengths):
-    """Cut a batch's padding down to its longest question (an LSTM then runs fewer steps)."""
-    return x[:, :int(lengths.numpy().max())]
+def trim(x, lengths, device):
+    """Cut a batch's padding down to its longest question (an LSTM then runs fewer steps), then move
+    it to ``device``. The batches stay on the host until here: reading the lengths of a GPU batch
+    would make the host wait for the GPU in every step."""
+    return x[:, :int(lengths.numpy().max())].to(device)
 
 
-def evaluate(model, loader):
+def evaluate(model, loader, device):
     """Mean loss and accuracy over a whole split, without building a graph."""
     model.eval()
     loss_sum, correct, n = 0.0, 0, 0
     with tg.no_grad():
         for x, lengths, y in loader:
-            logits = model(trim(x, lengths))
+            logits = model(trim(x, lengths, device))
+            y = y.to(device)
             loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
             correct += int((logits.argmax(1) == y).numpy().sum())
             n += len(y)
@@ -101,8 +105,8 @@ def main(argv=None):
     xtr, ltr, ytr = encode(train_texts, train_labels, vocab)
     xte, lte, yte = encode(test_texts, test_labels, vocab)
     common.log(args, f"TREC: {len(ytr)} train / {len(yte)} test questions, vocabulary {len(vocab)}")
-    train = DataLoader(TensorDataset(xtr, ltr, ytr), batch_size=args.batch_size, shuffle=True, device=args.device)
-    test = DataLoader(TensorDataset(xte, lte, yte), batch_size=500, device=args.device)
+    train = DataLoader(TensorDataset(xtr, ltr, ytr), batch_size=args.batch_size, shuffle=True)   # on the host:
+    test = DataLoader(TensorDataset(xte, lte, yte), batch_size=500)        # trim() moves them (see there)
 
     # 2. model, loss, optimizer
     Model = BagOfEmbeddings if args.model == "bag" else LSTMClassifier
@@ -120,13 +124,14 @@ def main(argv=None):
             train.set_epoch(epoch - 1)
             bar, meter = common.progress(args, train, epoch), common.Meter(args, epoch)
             for x, lengths, y in bar:
+                x, y = trim(x, lengths, args.device), y.to(args.device)
                 opt.zero_grad()
-                loss = loss_fn(model(trim(x, lengths)), y)
+                loss = loss_fn(model(x), y)
                 loss.backward()
                 opt.step()
                 meter.update(bar, loss.item(), len(y))     # stops the run if the loss is NaN/inf
             bar.close()
-            test_loss, acc = evaluate(model, test)
+            test_loss, acc = evaluate(model, test, args.device)
             common.end_classifier_epoch(args, model, opt, epoch, history, meter.mean, test_loss, acc)
 
     if args.plot:

@@ -4,6 +4,11 @@ Forward is NumPy indexing; backward writes the gradient back to the positions th
 When an integer index repeats (``x[[0, 0]]``) the same element was read twice, so its gradient is
 the **sum** of both upstream gradients: that is a scatter-add, not an assignment.
 """
+from functools import partial
+
+import numpy as np
+
+from .. import backend
 from ..autograd import Function
 from ..backend import array_module
 from .elementwise import unbroadcast
@@ -52,13 +57,16 @@ def check_index(key, shape):
                 raise IndexError(f"index: tensors used as indices must be integer or bool, got dtype "
                                  f"{k.dtype} (use .long() / astype(int64))")
             if k.size and dim is not None and dim < len(shape):
-                lo, hi = int(k.min()), int(k.max())
                 n = shape[dim]
-                if hi >= n or lo < -n:
-                    bad = hi if hi >= n else lo
-                    raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n} "
-                                     f"(tensor shape {tuple(shape)})")
+                # NumPy: checked now; GPU: at the next sync (no device-to-host wait in a training step)
+                backend.check_later((k >= n) | (k < -n), IndexError, partial(_out_of_bounds, k, n, dim, shape))
         dim = None if dim is None else dim + 1
+
+
+def _out_of_bounds(k, n, dim, shape):
+    bad = k[(k >= n) | (k < -n)][0]
+    return (f"index {int(bad)} is out of bounds for dimension {dim} with size {n} "
+            f"(tensor shape {tuple(shape)})")
 
 
 class GetItem(Function):
@@ -81,7 +89,7 @@ class GetItem(Function):
             out[key] = g
             return out
         if hasattr(key, "dtype") and key.dtype.kind in "iu" and len(self.shape) >= 1:
-            k = key % self.shape[0] if key.size and key.min() < 0 else key
+            k = key % self.shape[0]          # negative indices count from the end (no host check: no sync)
             return scatter_add_rows(k, g, self.shape[0]).reshape(self.shape)
         out = xp.zeros(self.shape, g.dtype)
         if xp.__name__ == "numpy":
@@ -97,10 +105,13 @@ class Embedding(Function):
         n = weight.shape[0]
         if idx.dtype.kind not in "iu":
             raise TypeError(f"embedding: indices must be an integer tensor, got dtype {idx.dtype}")
-        if idx.size and (int(idx.max()) >= n or int(idx.min()) < 0):
-            bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
-            raise IndexError(f"embedding: index {bad} is out of range for an embedding table of "
-                             f"{n} rows (weight shape {tuple(weight.shape)})")
+        if idx.size:  # NumPy: at once; GPU: at the next sync, reading only clipped rows until then
+            bad = (idx >= n) | (idx < 0)
+            backend.check_later(bad, IndexError, lambda: (
+                f"embedding: index {int(idx[bad][0])} is out of range for an embedding table of "
+                f"{n} rows (weight shape {tuple(weight.shape)})"))
+            if not isinstance(idx, np.ndarray):
+                idx = array_module(idx).clip(idx, 0, n - 1)
         self.idx, self.n, self.padding_idx = idx, n, padding_idx
         return weight[idx]
 
