@@ -447,3 +447,57 @@ def test_resume_of_a_missing_file_is_refused_before_training(tmp_path, capsys):
     with pytest.raises(SystemExit):
         run("mnist_mlp", ["--data-dir", tmp_path / "no_data", "--resume", tmp_path / "nope.ck"], capsys)
     assert "nope.ck: no such file" in capsys.readouterr().err
+
+
+# ============================================================================ the examples on cuda
+# Marked ``cuda``: on a machine without a GPU they run on the CUDA simulator (tests/conftest.py turns
+# it on), which executes our kernels/*.cu; on a GPU machine on the GPU.
+def _on_cuda_simulator():
+    return tg.backend.cuda_available() and getattr(tg.backend.require_cuda(), "is_simulator", False)
+
+
+# the fused kernels each example must launch (kernel names in kernels/*.cu, float32 variants)
+CUDA_KERNELS = {"mnist_mlp": {"softmax_ce_fwd_f32", "softmax_ce_bwd_f32", "activation_fwd_f32"},
+                "char_lstm": {"lstm_cell_fwd_f32", "lstm_cell_bwd_f32", "softmax_ce_fwd_f32", "adam_update_f32"},
+                "text_classifier": {"softmax_ce_fwd_f32", "adam_update_f32"},
+                "cnn_binary": {"im2col_f32", "col2im_f32", "maxpool_fwd_f32", "maxpool_bwd_f32", "adam_update_f32"},
+                "regression_mlp": {"adam_update_f32"}}
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not tg.backend.cuda_available(), reason="needs a GPU or the CUDA simulator")
+@pytest.mark.parametrize("name,module,extra", VARIANTS, ids=IDS)
+def test_every_example_trains_on_cuda_like_on_cpu(name, module, extra, mini_data, capsys, monkeypatch):
+    """``--device cuda --max-steps 3``: the same metrics as on the CPU (float32 rounding apart), our
+    kernels did the work, and (on the simulator, which counts them) each training step synchronises
+    with the host exactly once: the ``loss.item()`` that the loop asks for."""
+    argv = quick(mini_data, *extra, "--epochs", 1, "--quiet", "--max-steps", 3)
+    cpu, _ = run(module, argv, capsys)
+    syncs_at_step = []                         # the simulator's d2h total each time a step reports its loss
+    meter = _common().Meter
+    original = meter.update
+
+    def update(self, bar, loss, batch):
+        syncs_at_step.append(sim.totals["d2h"] if sim is not None else None)
+        return original(self, bar, loss, batch)
+    monkeypatch.setattr(meter, "update", update)
+    sim = tg.cuda.sim if _on_cuda_simulator() else None
+    if sim is not None:
+        with sim.count(stacks=False) as c:
+            gpu, _ = run(module, [*argv, "--device", "cuda"], capsys)
+    else:
+        gpu, _ = run(module, [*argv, "--device", "cuda"], capsys)
+    assert gpu["device"] == "cuda" and cpu["device"] == "cpu"
+    for k, v in cpu.items():
+        if k in ("device", "seconds"):
+            continue
+        if isinstance(v, float):
+            assert gpu[k] == pytest.approx(v, rel=1e-4, abs=1e-5), (k, cpu, gpu)
+        else:
+            assert gpu[k] == v, (k, cpu, gpu)
+    if sim is not None:
+        launched = {what for kind, what, _ in c.events if kind == "launch"}
+        assert CUDA_KERNELS[module] <= launched, f"{name}: kernels not launched: {CUDA_KERNELS[module] - launched}"
+        steps = np.diff(syncs_at_step)
+        assert len(steps) == 2 and (steps == 1).all(), (
+            f"{name}: device-to-host syncs per training step {steps.tolist()} (expected 1: loss.item())")
