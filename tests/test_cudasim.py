@@ -397,6 +397,34 @@ def test_deferred_check_raises_at_item():
         backend._PENDING.clear()
 
 
+def test_embedding_and_index_range_checks_are_deferred_on_device():
+    """Embedding and tensor indices are checked on the device and reported at the next sync (the
+    training loop's ``loss.item()``), naming the bad index; meanwhile the embedding reads a clipped,
+    in-range row instead of wrapping around. On the CPU the same errors come at once."""
+    backend.raise_pending()
+    w = tg.randn(4, 3, device="cuda", requires_grad=True)
+    with sim.count() as c:
+        out = tg.nn.functional.embedding(tg.tensor([[0, 9], [3, 1]], device="cuda"), w)
+    assert c.d2h == 0, c.report("d2h")
+    with pytest.raises(IndexError, match="embedding: index 9 is out of range for an embedding table of 4 rows"):
+        out.sum().item()
+    backend.raise_pending()
+    x = tg.randn(5, 2, device="cuda", requires_grad=True)
+    with sim.count() as c:
+        y = x[tg.tensor([1, -2, 4], device="cuda")]
+        y.sum().backward()
+    assert c.d2h == 0, c.report("d2h")
+    backend.raise_pending()
+    np.testing.assert_array_equal(x.grad.numpy(), np.array([[0, 0], [1, 1], [0, 0], [1, 1], [1, 1]]))
+    x[tg.tensor([1, -7], device="cuda")]
+    with pytest.raises(IndexError, match="index -7 is out of bounds for dimension 0 with size 5"):
+        backend.raise_pending()
+    with pytest.raises(IndexError, match="index -7 is out of bounds for dimension 0 with size 5"):
+        x.detach().cpu()[tg.tensor([1, -7])]
+    with pytest.raises(IndexError, match="embedding: index 9 is out of range"):
+        tg.nn.functional.embedding(tg.tensor([9]), w.detach().cpu())
+
+
 def test_bce_and_nll_range_checks_on_device():
     p = tg.tensor([0.2, 1.5], device="cuda")
     tg.nn.functional.binary_cross_entropy(p, tg.tensor([0.0, 1.0], device="cuda"))

@@ -106,9 +106,9 @@ class Embedding(Function):
         if idx.dtype.kind not in "iu":
             raise TypeError(f"embedding: indices must be an integer tensor, got dtype {idx.dtype}")
         if idx.size:  # NumPy: at once; GPU: at the next sync, reading only clipped rows until then
-            bad = (idx >= n) | (idx < 0)
+            given, bad = idx, (idx >= n) | (idx < 0)
             backend.check_later(bad, IndexError, lambda: (
-                f"embedding: index {int(idx[bad][0])} is out of range for an embedding table of "
+                f"embedding: index {int(given[bad][0])} is out of range for an embedding table of "
                 f"{n} rows (weight shape {tuple(weight.shape)})"))
             if not isinstance(idx, np.ndarray):
                 idx = array_module(idx).clip(idx, 0, n - 1)
