@@ -1,5 +1,9 @@
 """看见计算图：每个运算、每个张量的形状、值和梯度。
 
+本模块不参与求导，只是旁观者：它顺着 autograd 记下的指针（张量的 ``_ctx``、节点的 ``parents``）读出
+前向的计算图，再通过引擎的 ``autograd._tracer`` 钩子看到反向传播的每一步（链式法则在哪个节点、
+收到什么梯度、交出什么梯度）。
+
 用法（四种，从简单到完整）：
 
 * ``tg.viz.to_dot(loss)``：Graphviz 的 DOT 文本。方框是运算（写着输出形状），椭圆是叶子张量（蓝色 = 需要梯度），
@@ -50,17 +54,17 @@ SMALL = 16          # 元素个数不超过它的张量整份显示，更大的�
 
 # ------------------------------------------------------------------------------------------ 格式
 def _fmt_shape(shape):
-    """(2, 3) -> "(2, 3)", (4,) -> "(4,)", () -> "()" (like Python's tuples)."""
+    """形状写成 Python 元组的样子：(2, 3) -> "(2, 3)"，(4,) -> "(4,)"，() -> "()"。"""
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _esc(text):
-    """Escape for a double-quoted DOT string."""
+    """转义，使文本能放进 DOT 的双引号字符串。"""
     return str(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _host(a):
-    """A NumPy copy-free view of an array (CuPy arrays are copied to the host)."""
+    """数组的 NumPy 形式：NumPy 数组不复制，CuPy 数组拷回主机。"""
     if hasattr(a, "get") and not isinstance(a, np.ndarray):
         a = a.get()
     return np.asarray(a)
@@ -73,6 +77,8 @@ def _num(x):
 def snapshot(a, small=SMALL):
     """值的快照（dict）：小数组整份复制（``"full"``），大数组只留统计量（``"stats"``）。
 
+    键：``shape``、``dtype``、``full``（NumPy 拷贝或 None）、``stats``（均值/标准差/最小/最大值或 None）、
+    ``text``（多行，用于面板）和 ``brief``（最多几行短文本，用于节点）。
     Keys: ``shape``, ``dtype``, ``full`` (a NumPy copy or None), ``stats`` (dict mean/std/min/max or
     None), ``text`` (multi-line, for panels) and ``brief`` (at most a few short lines, for nodes)."""
     h = _host(a)
@@ -101,13 +107,13 @@ def snapshot(a, small=SMALL):
 
 
 def _width(text):
-    """Display width of one line (CJK characters count twice)."""
+    """一行文本的显示宽度（中日韩字符算两格）。"""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 # ------------------------------------------------------------------------------------------ 计算图
 def _name_map(names):
-    """{id(tensor): name} from a dict {Tensor: name} or a Module (named_parameters)."""
+    """由字典 {Tensor: 名字} 或一个 Module（用 named_parameters 的名字）得到 {id(tensor): 名字}。"""
     if names is None:
         return {}
     if hasattr(names, "named_parameters"):
@@ -129,7 +135,7 @@ def _freed_error():
 
 
 def _topo(roots):
-    """The graph's nodes, inputs first (a valid forward order); iterative DFS, no recursion."""
+    """计算图的节点，输入在前（一个合法的前向顺序）；迭代式 DFS，不用递归。"""
     order, seen = [], set()
     stack = [(r._ctx, False) for r in reversed(roots) if r._ctx is not None]
     while stack:
@@ -150,7 +156,7 @@ def _topo(roots):
 
 
 def _formula(cls):
-    """The first paragraph of the op's ``backward`` docstring (the library writes the derivative there)."""
+    """运算的 ``backward`` docstring 的第一段（本库把导数公式写在那里）。"""
     doc = getattr(getattr(cls, "backward", None), "__doc__", None) or ""
     return " ".join(doc.strip().split("\n\n")[0].split())
 
@@ -168,17 +174,17 @@ class Graph:
     def __init__(self, title=None, small=SMALL):
         self.title, self.small = title, small
         self.ops, self.tensors, self.backward_order, self.edge_grads = [], {}, [], {}
-        self._refs = {}              # tensor key -> weakref to the Tensor (for names given later)
+        self._refs = {}              # 张量键 -> Tensor 的弱引用（以后再起名字时用）
 
     # -------------------------------------------------------------- 构建
     @classmethod
     def _from_live(cls, roots, names=None, title=None, small=SMALL, pin=False):
-        """(Graph, {id(fn): op index}) of a graph that still exists; with ``pin`` also the list of
-        nodes (the caller keeps them alive so that no new node can reuse one of their ids)."""
+        """还存在的计算图 -> (Graph, {id(fn): 运算序号})；``pin`` 时再返回节点列表（调用者让它们一直活着，
+        这样新建的节点就不会重用它们的 id）。"""
         g = cls(title, small)
         names = _name_map(names)
-        fn_ids = {}                 # id(fn) -> op index (the fns are alive while we build)
-        idents = {}                 # ("leaf", id(t)) / ("out", id(fn), k) -> tensor key
+        fn_ids = {}                 # id(fn) -> 运算序号（构建期间这些节点都活着，id 不会重复）
+        idents = {}                 # ("leaf", id(t)) / ("out", id(fn), k) -> 张量键
 
         def tensor_key(t):
             ident = ("leaf", id(t)) if t._ctx is None else ("out", id(t._ctx), t._out_idx)
@@ -207,7 +213,7 @@ class Graph:
             fn_ids[id(fn)] = idx
         for r in roots:
             g.tensors[tensor_key(r)]["output"] = True
-        for op in g.ops:             # outputs in output order ([0], [1], ...)
+        for op in g.ops:             # 输出按输出序号排列（[0]、[1] ...）
             op["outputs"].sort(key=lambda k: g.tensors[k]["out_idx"])
         return (g, fn_ids, fns) if pin else (g, fn_ids)
 
@@ -216,10 +222,10 @@ class Graph:
         self._edge_acc = {}
 
     def _on_backward(self, fn_ids, fn, gouts, gin):
-        """The tracer hook: copy the gradients of ``fn``'s outputs and the ones it sends to its inputs."""
+        """tracer 钩子：复制 ``fn`` 的输出收到的梯度，以及它交给各个输入的梯度。"""
         idx = fn_ids.get(id(fn))
         if idx is None:
-            return                    # a node that is not part of the recorded graph
+            return                    # 不属于所记录的计算图的节点
         op = self.ops[idx]
         self.backward_order.append(idx)
         for key in op["outputs"]:
@@ -250,7 +256,7 @@ class Graph:
         return bool(self.backward_order) or any(t["grad"] is not None for t in self.tensors.values())
 
     def rename(self, names):
-        """Label tensors that are still alive: ``names={tensor: "w1"}`` or a Module."""
+        """给还活着的张量起名字：``names={tensor: "w1"}`` 或一个 Module。"""
         m = _name_map(names)
         for key, ref in self._refs.items():
             t = ref()
@@ -260,7 +266,7 @@ class Graph:
 
     # -------------------------------------------------------------- 文字
     def label(self, key):
-        """A tensor's name, or ``t3`` when it has none."""
+        """张量的名字；没有名字时用 ``t3`` 这样的键。"""
         return self.tensors[key]["name"] or key
 
     def to_text(self):
@@ -342,13 +348,13 @@ def graph(tensor, names=None, title=None, grads=True, small=SMALL):
     root = roots[0]
     if grads and len(roots) == 1 and root.requires_grad and root.array.size == 1:
         g._start_grads()
-        if root._ctx is None:                           # a leaf: ∂L/∂L = 1 and nothing else
+        if root._ctx is None:                           # 叶子：∂L/∂L = 1，没有别的
             key = next(iter(g.tensors))
             g._acc[key] = np.ones(root.shape, dtype=_host(root.array).dtype)
         else:
             prev = autograd._tracer
             autograd._tracer = lambda fn, gouts, gin: g._on_backward(fn_ids, fn, gouts, gin)
-            try:    # capture={}: the gradients go into no .grad, no post-backward hook runs
+            try:    # capture={}：梯度不写进任何 .grad，也不运行 post_backward 回调
                 autograd.backward(root, None, retain_graph=True, capture={})
             finally:
                 autograd._tracer = prev
@@ -358,6 +364,10 @@ def graph(tensor, names=None, title=None, grads=True, small=SMALL):
 
 class record:
     """``with tg.viz.record(loss) as g: loss.backward()``：记下这次反向传播的全部梯度。
+
+    进入时复制 ``outputs`` 的计算图（它必须还存在）和各个值；块内引擎的 tracer 钩子（``autograd._tracer``）
+    复制这张图上的每一个梯度。所以尽管 backward 释放了计算图，块结束后 ``g`` 仍有值和梯度。块内多次
+    backward 的梯度会累加，和 ``.grad`` 一样；外层的 ``tg.trace()`` 照常打印。
 
     On entry the graph of ``outputs`` (which must still exist) is copied with its values; during the
     block the engine's tracer hook (``autograd._tracer``) copies every gradient of that graph, so
@@ -383,7 +393,7 @@ class record:
 
         def tracer(fn, gouts, gin):
             g._on_backward(fn_ids, fn, gouts, gin)
-            if prev is not None:                        # an enclosing tg.trace() keeps printing
+            if prev is not None:                        # 外层的 tg.trace() 照常打印
                 prev(fn, gouts, gin)
         autograd._tracer = tracer
         return self.graph
@@ -391,12 +401,12 @@ class record:
     def __exit__(self, *exc):
         autograd._tracer = self._prev
         self.graph._finish_grads()
-        self._fn_ids, self._fns = {}, None              # the nodes were kept alive so ids stay unique
+        self._fn_ids, self._fns = {}, None              # 之前让节点活着是为了 id 不重复，现在可以放开
         return False
 
 
 def _as_graph(tensor, names=None, title=None, values=None):
-    """(Graph, values flag) for a Graph or a live tensor/list."""
+    """Graph 或还活着的张量（列表）-> (Graph, 是否显示值)。"""
     if isinstance(tensor, Graph):
         if names is not None:
             tensor.rename(names)
@@ -442,6 +452,10 @@ def to_svg(tensor, names=None, title=None, values=None):
 def save_graph(tensor, path, names=None, title=None, values=None):
     """把 ``to_dot(tensor, names, title, values)`` 渲染成图片，格式由扩展名决定（png、svg、pdf）。
 
+    PATH 上有 Graphviz 的 ``dot`` 时渲染 ``path`` 并返回它。没有 Graphviz 时改写自带的 SVG：``path``
+    以 ``.svg`` 结尾就写到 ``path``，否则写到旁边的同名 ``.svg`` 文件，给出警告并返回实际写的路径
+    （这样教程页面照样能运行）。
+
     With Graphviz's ``dot`` on PATH it renders ``path`` and returns it.  Without Graphviz it writes
     the built-in SVG instead, to ``path`` when that ends in ``.svg`` and otherwise next to it with
     the suffix ``.svg``, warns, and returns the path it wrote (so a tutorial page still runs)."""
@@ -467,13 +481,15 @@ def save_graph(tensor, path, names=None, title=None, values=None):
 def to_html(tensor, path=None, names=None, title=None):
     """写出一个自包含的 HTML 页面，一步一步走过前向和反向（``→``/``←`` 键或按钮）。
 
+    ``tensor`` 是损失（计算图必须还在；值和梯度由 ``graph`` 算出），或 ``record`` 得到的 ``Graph``。
+    给了 ``path`` 就写出（UTF-8），总是返回 HTML 文本。
     ``tensor``: the loss (its graph must still exist; values and gradients come from ``graph``) or a
     ``Graph`` from ``record``.  Writes ``path`` (UTF-8) when given and returns the HTML text."""
     g, _ = _as_graph(tensor, names, title, values=True)
     return _write_html(g, path, title if title is not None else g.title)
 
 
-# ------------------------------------------------------------------------------------------ DOT
+# ------------------------------------------------------------------------------------------ DOT（Graphviz 文本）
 _COLORS = {"param": "#cfe3ff", "const": "#ffffff", "output": "#ffe7a8", "inner": "#f7f7f7", "op": "#f2f2f2"}
 
 
@@ -545,7 +561,7 @@ def _dot(g, values, title):
 
 
 def _best_svg(g, values):
-    """Graphviz's SVG when ``dot`` is installed, else the built-in one."""
+    """装了 ``dot`` 时用 Graphviz 画的 SVG，否则用自带的画法。"""
     exe = shutil.which("dot")
     if exe is not None:
         res = subprocess.run([exe, "-Tsvg"], input=_dot(g, values, g.title).encode(), capture_output=True)
@@ -560,7 +576,7 @@ _CHAR_W, _LINE_H, _PAD, _GAP_X, _GAP_Y = 7.0, 14.0, 8.0, 56.0, 18.0
 
 
 def _node_lines(g, kind, key, values):
-    """The text lines of a node: [(text, css class)]."""
+    """一个节点里的各行文字：[(文本, css 类名)]。"""
     if kind == "op":
         op = g.ops[key]
         if values:
@@ -582,7 +598,7 @@ def _node_lines(g, kind, key, values):
 
 
 def _layout(g, values, rankdir="LR"):
-    """Layered layout, left to right: (nodes {id: dict}, edges [(src, dst, label, kind)], width, height)."""
+    """分层布局，从左到右：(节点 {id: dict}, 边 [(起点, 终点, 标签, 种类)], 宽, 高)。"""
     nodes = {}
     for i in range(len(g.ops)):
         nodes[f"op{i}"] = {"kind": "op", "key": i}
@@ -595,7 +611,7 @@ def _layout(g, values, rankdir="LR"):
             t = g.tensors[k]
             if k in nodes:
                 edges.append((k, f"op{i}", "", ("in", i, pos)))
-            else:                                   # compact: op -> op edge carrying the shape
+            else:                                   # 紧凑画法：运算 -> 运算的边，边上标注形状
                 tag = t["name"] or (f"[{t['out_idx']}]" if g.ops[t["producer"]]["n_outputs"] > 1 else "")
                 edges.append((f"op{t['producer']}", f"op{i}", (tag + " " if tag else "") + _fmt_shape(t["shape"]),
                               ("in", i, pos)))
@@ -618,7 +634,7 @@ def _layout(g, values, rankdir="LR"):
             if not s.startswith("op"):
                 layer[s] = layer[n] + 1
     for n in nodes:
-        if n not in layer:                               # leaves
+        if n not in layer:                               # 叶子：放在第一个使用者的前一层
             users = [layer[s] for s in succs[n] if s in layer]
             layer[n] = (min(users) - 1) if users else 0
     top = min(layer.values()) if layer else 0
@@ -725,9 +741,9 @@ def _svg(g, values, title, rankdir="LR"):
     return "\n".join(out)
 
 
-# ------------------------------------------------------------------------------------------ HTML
+# ------------------------------------------------------------------------------------------ HTML 页面
 def _steps(g):
-    """The steps of the HTML page: start, one per forward op, the seed, one per backward op."""
+    """HTML 页面的各步：开始、每个前向运算一步、反向的起点、每个反向运算一步。"""
     e = _html.escape
     L = g.label
 
@@ -758,7 +774,7 @@ def _steps(g):
                       "title": "反向开始：输出对自己的梯度 ∂L/∂L = 1",
                       "html": "<p>反向传播从输出出发，沿箭头的反方向，把梯度交给每个运算的输入（链式法则）。</p>"
                               + "".join(tensor_html(k, "grad") for k in outs)})
-        # a tensor's gradient is complete once the last of its consumers has run backward
+        # 一个张量的所有使用者都做完反向之后，它的梯度才算收齐
         last = {}
         for j, i in enumerate(g.backward_order):
             for k in g.ops[i]["inputs"]:
@@ -901,7 +917,7 @@ def _write_html(g, path, title):
     return page
 
 
-# ------------------------------------------------------------------------------------------ Jupyter
+# ------------------------------------------------------------------------------------------ Jupyter 显示
 def tensor_mimebundle(t, include=None, exclude=None):
     """Jupyter 里张量的显示：一张小表（形状、dtype、值、梯度、grad_fn），有计算图时再画出它。
 
@@ -926,7 +942,7 @@ def tensor_mimebundle(t, include=None, exclude=None):
 
 
 def _install_tensor_display():
-    """Until ``Tensor`` defines ``_repr_mimebundle_`` itself, importing viz adds it (Jupyter display)."""
+    """``Tensor`` 自己还没有 ``_repr_mimebundle_`` 时，导入 viz 就给它加上（用于 Jupyter 显示）。"""
     from .tensor import Tensor
     if not hasattr(Tensor, "_repr_mimebundle_"):
         Tensor._repr_mimebundle_ = tensor_mimebundle
@@ -935,11 +951,11 @@ def _install_tensor_display():
 _install_tensor_display()
 
 
-# ------------------------------------------------------------------------------------------ trace
+# ------------------------------------------------------------------------------------------ trace（逐步打印）
 def _norm(arrays):
     total = 0.0
     for g in arrays:
-        a = g.get() if hasattr(g, "get") else g          # CuPy -> NumPy
+        a = g.get() if hasattr(g, "get") else g          # CuPy 数组先拷回 NumPy
         total += float((np.asarray(a, dtype=np.float64) ** 2).sum())
     return total ** 0.5
 
@@ -961,7 +977,7 @@ def trace(printer=print):
         ins = " ".join(_fmt_shape(g.shape) if g is not None else "-" for g in grads_in)
         printer(f"[backward {step[0]:3d}] {type(fn).__name__:<20s} grad_out {outs:<14s} -> grad_in {ins:<24s} "
                 f"|grad_out| = {_norm(gout):.4g}")
-        if prev is not None:                 # an enclosing record() (or trace) still sees every step
+        if prev is not None:                 # 外层的 record()（或 trace）仍然看到每一步
             prev(fn, grads_out, grads_in)
 
     prev = autograd._tracer

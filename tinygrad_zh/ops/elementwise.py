@@ -1,6 +1,10 @@
 """逐元素运算：加减乘除、幂、exp/log、激活函数……以及它们的导数。
 
-Every class is one op: ``forward`` on raw arrays, ``backward`` returns one gradient per input.
+链式法则里最简单的一环：输出的每个元素只依赖输入的同一位置，所以每个 ``backward`` 都是
+"上游梯度 × 局部导数"，逐元素相乘即可。二元运算会广播，反向时用 ``unbroadcast`` 把梯度求和回
+各个输入的形状（见 docs/02 广播与反向传播中的求和）。
+
+English: every class is one op: ``forward`` on raw arrays, ``backward`` returns one gradient per input.
 Binary ops broadcast; their backward calls ``unbroadcast`` to sum the gradient back to each
 input's shape (see docs/02 广播与反向传播中的求和).
 """
@@ -30,7 +34,8 @@ def unbroadcast(grad, shape):
 def cuda_kernel(name, saved):
     """类装饰器：在 GPU 上改用 kernels/activation.cu 里的融合 kernel，CPU 上照常运行类里的 NumPy 代码。
 
-    ``saved`` says what the kernel's backward needs: the input ``"x"`` or the output ``"y"``."""
+    ``saved`` 说明 kernel 的反向要用什么：输入 ``"x"`` 还是输出 ``"y"``。
+    English: ``saved`` says what the kernel's backward needs, the input ``"x"`` or the output ``"y"``."""
     def deco(cls):
         cpu_forward, cpu_backward = cls.forward, cls.backward
 
@@ -56,7 +61,7 @@ def cuda_kernel(name, saved):
 
 
 class _Binary(Function):
-    """Base for broadcasting binary ops: a clear error names both shapes."""
+    """会广播的二元运算的基类：形状不匹配时报错信息写出两边的形状。"""
 
     def forward(self, a, b):
         self.a_shape, self.b_shape = a.shape, b.shape
@@ -285,11 +290,11 @@ class GELU(Function):
 
 
 def _erf(xp, x):
-    """erf for NumPy without SciPy (Abramowitz-Stegun 7.1.26 refined is not exact enough), so use
-    math.erf vectorised on CPU and cupyx.scipy.special.erf on GPU."""
+    """不依赖 SciPy 的 erf：Abramowitz-Stegun 7.1.26 的近似（即使改进过）精度不够，所以 CPU 上把
+    math.erf 向量化，GPU 上用 cupyx.scipy.special.erf。"""
     if xp.__name__ == "numpy":
         import numpy as np
-        x = np.asarray(x)   # a 0-d input would make frompyfunc return a bare Python float
+        x = np.asarray(x)   # 0 维输入会让 frompyfunc 返回一个 Python float，而不是数组
         return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=x.dtype)
     from cupyx.scipy.special import erf
     return erf(x)

@@ -1,6 +1,10 @@
 """损失函数的融合运算：MSE、L1、NLL、BCE 与数值稳定的 BCEWithLogits（各自一个节点）。
 
-Every Function takes ``reduction`` in {"none", "mean", "sum"} and does the reduction itself, so
+损失是计算图的终点，反向传播从这里出发。每个损失都是一个节点，自己完成 ``reduction``（"none"、
+"mean"、"sum"），所以 backward 只需把逐元素的梯度乘上相应的系数（mean 时除以元素数）。可选的逐元素 /
+逐类别权重以原始数组传入，是常数，不会有梯度流进去。（Softmax + 交叉熵在 ``ops/softmax.py``。）
+
+English: every Function takes ``reduction`` in {"none", "mean", "sum"} and does the reduction itself, so
 backward only has to scale the per-element gradient. Optional per-element / per-class weights are
 passed as raw arrays (constants: no gradient flows into them).
 (Softmax + cross-entropy lives in ``ops/softmax.py``.)
@@ -27,11 +31,11 @@ def _reduce(loss, reduction):
     if reduction == "mean":                 # 空输入的平均是 0/0 = NaN，与 PyTorch 相同（不是 0.0）
         with np.errstate(invalid="ignore"):
             total = total / loss.dtype.type(loss.size)
-    return array_module(loss).asarray(total, dtype=loss.dtype)     # 0-d array, not a NumPy scalar
+    return array_module(loss).asarray(total, dtype=loss.dtype)     # 0 维数组，而不是 NumPy 标量
 
 
 def _scaled(g, shape, reduction, size):
-    """The upstream gradient as seen by every element of the unreduced loss."""
+    """归约之前的损失里，每个元素看到的上游梯度（mean 时已除以元素数，再广播到 ``shape``）。"""
     xp = array_module(g)
     if reduction == "none":
         return g
@@ -41,7 +45,7 @@ def _scaled(g, shape, reduction, size):
 
 
 class MSELoss(Function):
-    """L = reduce((x − y)²)."""
+    """均方误差：L = reduce((x − y)²)。"""
 
     def forward(self, x, y, reduction="mean"):
         self.diff, self.reduction = x - y, reduction
@@ -55,7 +59,7 @@ class MSELoss(Function):
 
 
 class L1Loss(Function):
-    """L = reduce(|x − y|)."""
+    """平均绝对误差：L = reduce(|x − y|)。"""
 
     def forward(self, x, y, reduction="mean"):
         xp = array_module(x)
@@ -73,8 +77,10 @@ class L1Loss(Function):
 class NLLLoss(Function):
     """负对数似然：L_i = −w_{y_i} · logp[i, y_i]（logp: (N, C) 对数概率，target: (N,) 整数类别）。
 
-    ``weight``: optional (C,) class weights; "mean" divides by Σ w_{y_i} over the rows that are not
-    ``ignore_index`` (PyTorch's convention)."""
+    ``weight`` 是可选的 (C,) 类别权重；"mean" 除以未被 ``ignore_index`` 忽略的各行的 Σ w_{y_i}
+    （PyTorch 的约定）。
+    English: ``weight`` are optional (C,) class weights; "mean" divides by Σ w_{y_i} over the rows that
+    are not ``ignore_index`` (PyTorch's convention)."""
 
     def forward(self, logp, target, weight=None, ignore_index=-100, reduction="mean"):
         xp = array_module(logp)
@@ -88,7 +94,7 @@ class NLLLoss(Function):
         n, c = logp.shape
         valid = target != ignore_index
         safe = xp.where(valid, target, 0)
-        if n:       # on the GPU checked at the next sync (no device-to-host wait in the step)
+        if n:       # GPU 上在下一次同步时才检查（训练的一步里不等设备到主机的传输）
             bad = (safe >= c) | (safe < 0)
 
             def message(safe=safe):
@@ -135,6 +141,9 @@ class SoftmaxCrossEntropyMean(SoftmaxCrossEntropy):
     """``reduction="mean"`` 的融合交叉熵（仍是一个节点）：L = (Σᵢ −log softmax(xᵢ)[yᵢ]) / n，
     n = 有效行数（target ≠ ignore_index）。
 
+    一个 batch 里没有任何有效行（全是填充）时：损失是 0/0 = NaN（与 PyTorch 相同），梯度是 0 ——
+    既不是 ∞ · 0 = NaN，也不是把空 batch 掩盖掉的 0.0。GPU 上有效行数留在设备上，训练的一步里不同步。
+
     A batch without any valid row (all padding): the loss is 0/0 = NaN, as in PyTorch, and the
     gradient is 0 — not ∞ · 0 = NaN, and not a loss of 0.0 that hides the empty batch.  On the GPU
     the count stays on the device (no device-to-host wait in a training step)."""
@@ -174,14 +183,14 @@ class BCELoss(Function):
 
     def forward(self, p, y, weight=None, reduction="mean"):
         xp = array_module(p)
-        if p.size:  # NumPy: at once; GPU: at the next sync (no device-to-host wait in the step)
+        if p.size:  # NumPy 立即检查；GPU 等到下一次同步（训练的一步里不等设备到主机的传输）
             backend.check_later(
                 (p < 0) | (p > 1), ValueError,
                 lambda: ("binary_cross_entropy: all elements of input must be probabilities in "
                          f"[0, 1], got values in [{float(p.min())}, {float(p.max())}] "
                          "(pass logits to binary_cross_entropy_with_logits instead)"))
         _check_weight(weight, p.shape, "binary_cross_entropy")
-        with np.errstate(divide="ignore"):                  # log 0 = -inf, clamped right away
+        with np.errstate(divide="ignore"):                  # log 0 = -inf，紧接着截断到 -100
             logp = xp.maximum(xp.log(p), p.dtype.type(-100))
             log1mp = xp.maximum(xp.log1p(-p), p.dtype.type(-100))
         loss = -(y * logp + (1 - y) * log1mp)
@@ -194,6 +203,10 @@ class BCELoss(Function):
     def backward(self, g):
         """L = −[y log p + (1 − y) log(1 − p)]:  ∂L/∂p = (p − y) / (p(1 − p)),  ∂L/∂y = log(1 − p) − log p
         —— 分母截断到 ≥ 1e-12，p 为 0 或 1 时梯度也不会变成 inf。
+
+        ∂L/∂y 用的是截断到 ≥ −100 的对数，也就是 forward 实际返回的损失的导数（p = 0 或 1 时为 ±100·系数）。
+        PyTorch 在这里用未截断的对数，得到 ±inf。这是有意的差别：对标签求梯度很少见，而一个 inf 会毒害
+        产生 y 的整条计算链。
 
         ∂L/∂y uses the logs clamped to ≥ −100, i.e. the derivative of the loss that forward returns
         (so it is ±100·scale at p = 0 or 1). PyTorch uses the unclamped logs there and gives ±inf:
@@ -217,6 +230,8 @@ class BCEWithLogitsLoss(Function):
         −log σ(x) = softplus(−x) = max(−x, 0) + log(1 + e^{−|x|})
         L = (1 − y) x + (1 + (pw − 1) y) · softplus(−x)
 
+    因为 e^{−|x|} ≤ 1，logits 到 ±1e4 也不会溢出。``pos_weight``（pw）沿最后一维广播（每个类别一个权重）。
+
     e^{−|x|} ≤ 1, so nothing overflows even for logits of ±1e4. ``pos_weight`` (pw) broadcasts
     against the last dim (one weight per class)."""
 
@@ -224,7 +239,7 @@ class BCEWithLogitsLoss(Function):
         xp = array_module(x)
         _check_weight(weight, x.shape, "binary_cross_entropy_with_logits")
         _check_weight(pos_weight, x.shape, "binary_cross_entropy_with_logits (pos_weight)")
-        sp = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))        # softplus(−x) = −log σ(x)
+        sp = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))        # 稳定地算 softplus(−x) = −log σ(x)
         coef = 1 + (pos_weight - 1) * y if pos_weight is not None else None
         loss = (1 - y) * x + (coef * sp if coef is not None else sp)
         if weight is not None:

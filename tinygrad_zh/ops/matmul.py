@@ -1,4 +1,12 @@
-"""矩阵乘法 MatMul（1-D、2-D、带广播的批量 N-D）与融合的全连接 Linear（x @ Wᵀ + b）。"""
+"""矩阵乘法 MatMul（1-D、2-D、带广播的批量 N-D）与融合的全连接 Linear（x @ Wᵀ + b）。
+
+神经网络里绝大部分计算都在这里。链式法则落到矩阵上只有两条公式：Z = A·B 时，
+∂L/∂A = ∂L/∂Z · Bᵀ，∂L/∂B = Aᵀ · ∂L/∂Z（只有这样写形状才对得上）。``Linear`` 把 matmul、转置和
+加偏置合成一个节点，反向时少建两个中间梯度。
+
+English: matrix product (1-D, 2-D, batched N-D with broadcasting) and the fused ``Linear`` node
+(x @ Wᵀ + b); backward uses ∂L/∂A = G·Bᵀ and ∂L/∂B = Aᵀ·G.
+"""
 from ..autograd import Function
 from ..backend import array_module, ones_vector
 from .elementwise import unbroadcast
@@ -75,5 +83,5 @@ class Linear(Function):
             return gx, gw
         gb = None
         if self.needs_input_grad[2]:
-            gb = ones_vector(g2, len(g2)) @ g2        # Σ over rows as one BLAS gemv (faster than sum(0))
+            gb = ones_vector(g2, len(g2)) @ g2        # 按行求和写成一次 BLAS gemv（比 sum(0) 快）
         return gx, gw, gb

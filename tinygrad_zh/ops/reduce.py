@@ -1,6 +1,10 @@
 """归约运算：sum / mean / max / min / logsumexp / var / std / 2-范数，以及不可导的 argmax。
 
-``axes`` is always a normalised tuple of non-negative ints (``Tensor`` does that); ``keepdim``
+归约把许多元素变成一个，反向时梯度要"原路送回"每个参与的元素：先用 ``_expand_back`` 把被归约掉的
+轴补回来（长度为 1），再广播到输入的形状。参与求和的每个元素都拿到同一份上游梯度；max/min 只把梯度
+交给被选中的元素。
+
+English: ``axes`` is always a normalised tuple of non-negative ints (``Tensor`` does that); ``keepdim``
 follows PyTorch.  Backward first restores the reduced axes (``_expand_back``) and then
 broadcasts: every input element that fed a sum receives the same upstream gradient.
 """
@@ -9,7 +13,7 @@ from ..backend import array_module
 
 
 def _expand_back(g, in_shape, axes, keepdim):
-    """Insert the reduced axes again (size 1) so that ``g`` broadcasts against the input."""
+    """把被归约掉的轴重新插回来（长度为 1），使 ``g`` 能和输入广播。"""
     if not keepdim and axes:
         shape = list(g.shape)
         for ax in sorted(axes):
@@ -45,7 +49,7 @@ class Mean(Function):
 
 
 class Max(Function):
-    """max over ``axes``; also used for min through ``mode="min"``."""
+    """沿 ``axes`` 求最大值；``mode="min"`` 时求最小值。"""
 
     def forward(self, a, axes, keepdim=False, mode="max"):
         xp = array_module(a)
@@ -54,7 +58,7 @@ class Max(Function):
         return self.out if keepdim else self.out.reshape([n for i, n in enumerate(a.shape) if i not in axes])
 
     def backward(self, g):
-        """z = max(x):  ∂z/∂xᵢ = 1（xᵢ 是最大值），否则 0；并列最大时平分梯度（与 PyTorch 的 amax 相同）。"""
+        """z = max(x):  ∂z/∂xᵢ = 1（xᵢ 是最大值），否则 0 —— 梯度只交给最大值；并列时平分（与 PyTorch 的 amax 相同）。"""
         g = _expand_back(g, self.a.shape, self.axes, self.keepdim)
         mask = self.a == self.out
         count = mask.sum(axis=self.axes, keepdims=True)
@@ -62,7 +66,7 @@ class Max(Function):
 
 
 class MaxIndex(Function):
-    """max/min along one dim returning values; the gradient goes to the selected index only."""
+    """沿一个维度取最大/最小值（返回值，下标另算）；梯度只回到被选中的那个下标。"""
 
     def forward(self, a, dim, keepdim=False, mode="max"):
         xp = array_module(a)
@@ -132,14 +136,14 @@ class Std(Function):
         self.axes, self.keepdim, self.shape = axes, keepdim, a.shape
         ss = (self.centered ** 2).sum(axis=axes, keepdims=True)
         var = ss / a.dtype.type(self.denom) if self.denom else ss * a.dtype.type("nan")
-        self.out = xp.sqrt(var)                          # kept with the reduced axes (size 1)
+        self.out = xp.sqrt(var)                          # 保留被归约的轴（长度为 1），反向时直接广播
         return self.out if keepdim else self.out.reshape([k for i, k in enumerate(a.shape) if i not in axes])
 
     def backward(self, g):
-        """s = √(Σ(xᵢ-x̄)² / (n-c)):  ∂s/∂xᵢ = (xᵢ-x̄) / ((n-c)·s) —— s = 0 时取 0（与 PyTorch 相同）。"""
+        """s = √(Σ(xᵢ-x̄)² / (n-c)):  ∂s/∂xᵢ = (xᵢ-x̄) / ((n-c)·s) —— 离均值越远的元素影响越大；s = 0 时取 0（与 PyTorch 相同）。"""
         xp = array_module(g)
         g = _expand_back(g, self.shape, self.axes, self.keepdim)
-        if not self.denom:                               # n ≤ c: s is NaN and so is its gradient
+        if not self.denom:                               # n ≤ c：s 是 NaN，它的梯度也是 NaN
             return xp.broadcast_to(g * g.dtype.type("nan"), self.shape)
         s = self.out.astype(g.dtype, copy=False)
         zero = s == 0

@@ -1,6 +1,9 @@
 """形状运算：reshape / permute / expand / cat / stack。
 
-These ops move numbers around without changing them, so their backward just moves the
+这些运算只搬动数字、不改变数值，所以反向也只是把梯度原路搬回去：reshape 回原形状，做逆置换，
+把被 expand 复制出来的位置求和，把拼接后的梯度切回一块一块。
+
+English: these ops move numbers around without changing them, so their backward just moves the
 gradient back: undo the reshape, apply the inverse permutation, sum what was expanded, cut the
 concatenated gradient into pieces.
 """
@@ -19,7 +22,7 @@ class Reshape(Function):
                              f"into shape {tuple(shape)}") from None
 
     def backward(self, g):
-        """z = reshape(x):  元素一一对应，梯度 reshape 回输入形状即可。"""
+        """z = reshape(x):  ∂L/∂x = reshape(∂L/∂z, x.shape) —— 元素一一对应，梯度 reshape 回输入形状即可。"""
         return g.reshape(self.in_shape)
 
 
@@ -29,7 +32,7 @@ class Permute(Function):
         return a.transpose(dims)
 
     def backward(self, g):
-        """z = permute(x, p):  梯度做逆置换 p⁻¹ 回到原来的轴顺序。"""
+        """z = permute(x, p):  ∂L/∂x = permute(∂L/∂z, p⁻¹) —— 梯度做逆置换，回到原来的轴顺序。"""
         inv = [0] * len(self.dims)
         for i, d in enumerate(self.dims):
             inv[d] = i
@@ -42,7 +45,7 @@ class Expand(Function):
         return array_module(a).broadcast_to(a, shape)
 
     def backward(self, g):
-        """z = expand(x):  一个元素被复制到多处，梯度把这些位置求和（同广播）。"""
+        """z = expand(x):  ∂L/∂x = 复制出的各位置上 ∂L/∂z 之和 —— 一个元素被复制到多处，梯度把这些位置求和（同广播）。"""
         return unbroadcast(g, self.in_shape)
 
 
@@ -58,7 +61,7 @@ class Cat(Function):
                              f"{[tuple(a.shape) for a in arrays]}") from None
 
     def backward(self, g):
-        """z = cat(x₁, x₂, …):  梯度沿拼接维切回每一块 —— 谁贡献了哪一段，就拿回哪一段。"""
+        """z = cat(x₁, x₂, …):  ∂L/∂xᵢ = ∂L/∂z 沿拼接维属于 xᵢ 的那一段 —— 谁贡献了哪一段，就拿回哪一段。"""
         out, start = [], 0
         idx = [slice(None)] * g.ndim
         for n in self.sizes:
@@ -79,6 +82,6 @@ class Stack(Function):
                              f"{[tuple(a.shape) for a in arrays]}") from None
 
     def backward(self, g):
-        """z = stack(x₁, x₂, …):  沿新维取第 i 片就是 xᵢ 的梯度。"""
+        """z = stack(x₁, x₂, …):  ∂L/∂xᵢ = ∂L/∂z 沿新维的第 i 片 —— 每个输入正好占新维上的一片。"""
         xp = array_module(g)
         return tuple(xp.take(g, i, axis=self.dim) for i in range(g.shape[self.dim]))

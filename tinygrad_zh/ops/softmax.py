@@ -1,6 +1,10 @@
 """Softmax、LogSoftmax 与融合的 Softmax + 交叉熵（数值稳定：先减去每行最大值）。
 
-softmax(x)ᵢ = e^{xᵢ-m} / Σⱼ e^{xⱼ-m}, m = maxⱼ xⱼ.  Subtracting m changes nothing mathematically
+分类模型的最后一环。softmax(x)ᵢ = e^{xᵢ-m} / Σⱼ e^{xⱼ-m}，其中 m = maxⱼ xⱼ：减去 m 在数学上不改变结果，
+却让 e^{…} ≤ 1，logits 到 1e4 也不会出现 inf/nan。把 softmax 与交叉熵合成一个节点后，链式法则化简成
+∂L/∂x = p - onehot(y)，既省内存又更稳定。
+
+English: softmax(x)ᵢ = e^{xᵢ-m} / Σⱼ e^{xⱼ-m}, m = maxⱼ xⱼ.  Subtracting m changes nothing mathematically
 but keeps e^{…} ≤ 1, so logits of 1e4 give no inf/nan.
 """
 from ..autograd import Function
@@ -8,7 +12,7 @@ from ..backend import array_module, kernel_for, ones_vector
 
 
 def log_softmax_array(x, axis):
-    """log softmax on a raw array, stable: (x - m) - log Σ e^{x-m}."""
+    """对原始数组做数值稳定的 log softmax：(x - m) - log Σ e^{x-m}。"""
     xp = array_module(x)
     z = x - x.max(axis=axis, keepdims=True)
     z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
@@ -57,7 +61,7 @@ class SoftmaxCrossEntropy(Function):
                              f"expected ({x.shape[0]},)")
         n, c = x.shape
         self.kernel = kernel_for(x, "softmax_ce_forward")
-        if self.kernel is not None:                 # GPU: kernels/softmax_ce.cu, one block per row
+        if self.kernel is not None:                 # GPU：kernels/softmax_ce.cu，每行一个线程块
             return self._forward_kernel(x, target, ignore_index, reduction)
         lo, hi = (int(target.min()), int(target.max())) if n else (0, 0)
         valid, safe, count = None, target, n        # 通常没有要忽略的行：不必做掩码
@@ -76,7 +80,7 @@ class SoftmaxCrossEntropy(Function):
         z_y = e[rows, safe]                         # 目标类的 x - m
         xp.exp(e, out=e)
         s = e @ ones_vector(e, c)                   # s = Σⱼ e^{xⱼ-m}（按行求和写成 BLAS gemv，比 sum(1) 快）
-        nll = xp.log(s) - z_y                       # -log pᵧ = log Σ e^{x-m} - (xᵧ - m)
+        nll = xp.log(s) - z_y                       # 负对数似然：-log pᵧ = log Σ e^{x-m} - (xᵧ - m)
         if valid is not None:
             nll *= valid
         self.e, self.s, self.safe, self.rows = e, s, safe, rows
@@ -86,9 +90,8 @@ class SoftmaxCrossEntropy(Function):
         return total * x.dtype.type(self.scale) if reduction == "mean" else total
 
     def _forward_kernel(self, x, target, ignore_index, reduction):
-        """GPU path without a device-to-host sync: the target range check is deferred
-        (``backend.check_later``, raised at the next ``.item()``), the number of valid rows for
-        ``mean`` stays a device scalar; ignored rows get loss and gradient 0 in the kernel."""
+        """GPU 路径，不做设备到主机的同步：标签越界的检查推迟（``backend.check_later``，在下一次
+        ``.item()`` 时报错），``mean`` 要除的有效行数留在设备上；被忽略的行在 kernel 里损失和梯度都是 0。"""
         xp = array_module(x)
         nll, self.lse = self.kernel(x, target, ignore_index, check="later")
         self.x, self.target, self.ignore_index = x, target, ignore_index
@@ -118,7 +121,7 @@ class SoftmaxCrossEntropy(Function):
             w = float(g) * self.scale               # 一个 Python 数：乘到 float32 数组上仍是 float32
         if self.valid is not None:
             w = self.valid.astype(g.dtype) * w
-        coef = (w / self.s)[:, None]                # d = w·(p - onehot(y)) = e·(w/s) - w·onehot(y)
+        coef = (w / self.s)[:, None]                # 梯度 d = w·(p - onehot(y)) = e·(w/s) - w·onehot(y)
         if self.may_overwrite_saved:                # e 反向后即释放：梯度直接写在 e 上，不再新建 (N, C) 数组
             d = self.e
             d *= coef
