@@ -1,6 +1,10 @@
 """索引运算：x[...]（整数、切片、None、...、整数数组、布尔掩码）与 Embedding 用的按行散加。
 
-Forward is NumPy indexing; backward writes the gradient back to the positions that were read.
+前向就是 NumPy 的索引；反向把梯度写回当初被读到的位置，其余位置为 0。同一个整数下标出现两次
+（``x[[0, 0]]``）时，同一个元素被读了两次，它的梯度是两份上游梯度之 **和**：这是"散加"（scatter-add），
+而不是赋值。
+
+English: forward is NumPy indexing; backward writes the gradient back to the positions that were read.
 When an integer index repeats (``x[[0, 0]]``) the same element was read twice, so its gradient is
 the **sum** of both upstream gradients: that is a scatter-add, not an assignment.
 """
@@ -17,20 +21,24 @@ from .elementwise import unbroadcast
 def scatter_add_rows(idx, g, n_rows):
     """out[idx[k]] += g[k]，按行散加（Embedding 反向的热点）。
 
+    NumPy 上的做法：在 *摊平* 的表上做一次 ``np.add.at``，元素下标为 ``idx[k]·E + 0…E-1``。带普通下标数组的
+    一维 ``add.at`` 走 NumPy 的快速路径（NumPy ≥ 1.25）：在 (10000, 100) 的表上，它比逐行 ``add.at``、
+    比排序 + ``add.reduceat``（沿第 0 轴很慢）、也比 ``np.bincount``（只支持 float64）快 6 倍左右。
+
     NumPy: one ``np.add.at`` on the *flattened* table with flat element indices
     ``idx[k]·E + 0…E-1``. A 1-D ``add.at`` with a plain index array takes NumPy's fast path
     (NumPy ≥ 1.25): on a (10000, 100) table it is about 6x faster than ``add.at`` on whole rows,
     than sorting + ``add.reduceat`` (slow along axis 0) and than ``np.bincount`` (float64 only)."""
     xp = array_module(g)
     E = 1
-    for n in g.shape[idx.ndim:]:            # the row length (also when idx is empty)
+    for n in g.shape[idx.ndim:]:            # 一行的长度（idx 为空时也要算对）
         E *= n
     idx = idx.reshape(-1)
     g = g.reshape(len(idx), E)
     out = xp.zeros((n_rows, E), g.dtype)
     if len(idx) == 0:
         return out
-    if xp.__name__ != "numpy":       # CuPy: atomics are fast on the GPU
+    if xp.__name__ != "numpy":       # CuPy：GPU 上的原子加法很快，直接散加
         import cupyx
         cupyx.scatter_add(out, idx, g)
         return out
@@ -40,13 +48,13 @@ def scatter_add_rows(idx, g, n_rows):
 
 
 def check_index(key, shape):
-    """Raise a clear error for index arrays of the wrong dtype or out of range."""
+    """下标数组的 dtype 不对或越界时，给出清楚的报错。"""
     keys = key if isinstance(key, tuple) else (key,)
     dim = 0
     for k in keys:
         if k is None:
             continue
-        if k is Ellipsis:        # positions after ... are not tracked; NumPy still checks them
+        if k is Ellipsis:        # ... 之后的下标对应哪一维不再追踪；越界仍由 NumPy 检查
             dim = None
             continue
         if hasattr(k, "dtype"):
@@ -58,7 +66,7 @@ def check_index(key, shape):
                                  f"{k.dtype} (use .long() / astype(int64))")
             if k.size and dim is not None and dim < len(shape):
                 n = shape[dim]
-                # NumPy: checked now; GPU: at the next sync (no device-to-host wait in a training step)
+                # NumPy 立即检查；GPU 等到下一次同步（训练的一步里不等设备到主机的传输）
                 backend.check_later((k >= n) | (k < -n), IndexError, partial(_out_of_bounds, k, n, dim, shape))
         dim = None if dim is None else dim + 1
 
@@ -89,7 +97,7 @@ class GetItem(Function):
             out[key] = g
             return out
         if hasattr(key, "dtype") and key.dtype.kind in "iu" and len(self.shape) >= 1:
-            k = key % self.shape[0]          # negative indices count from the end (no host check: no sync)
+            k = key % self.shape[0]          # 负下标从末尾数（不在主机上检查，所以不同步）
             return scatter_add_rows(k, g, self.shape[0]).reshape(self.shape)
         out = xp.zeros(self.shape, g.dtype)
         if xp.__name__ == "numpy":
@@ -105,7 +113,7 @@ class Embedding(Function):
         n = weight.shape[0]
         if idx.dtype.kind not in "iu":
             raise TypeError(f"embedding: indices must be an integer tensor, got dtype {idx.dtype}")
-        if idx.size:  # NumPy: at once; GPU: at the next sync, reading only clipped rows until then
+        if idx.size:  # NumPy 立即检查；GPU 等到下一次同步，在那之前只读截断到表内的行
             given, bad = idx, (idx >= n) | (idx < 0)
             backend.check_later(bad, IndexError, lambda: (
                 f"embedding: index {int(given[bad][0])} is out of range for an embedding table of "
@@ -154,11 +162,12 @@ class Gather(Function):
         if a.shape[:dim] + a.shape[dim + 1:] == idx.shape[:dim] + idx.shape[dim + 1:]:
             return _take(a, dim, idx)
         sl = tuple(slice(0, n) for n in idx.shape[:dim]) + (slice(None),) + \
-            tuple(slice(0, n) for n in idx.shape[dim + 1:])          # idx may be smaller than x
+            tuple(slice(0, n) for n in idx.shape[dim + 1:])          # idx 在其他维上可以比 x 小
         return _take(a[sl], dim, idx)
 
     def backward(self, g):
-        """被取到的位置收到梯度；同一个位置被取多次时梯度相加（散加），没被取到的位置梯度为 0。"""
+        """out = gather(x, idx):  ∂L/∂x[…, idx[…], …] += g[…] —— 被取到的位置收到梯度；同一个位置被取多次时
+        梯度相加（散加），没被取到的位置梯度为 0。"""
         return scatter_add_along(self.shape, self.dim, self.idx, g), None
 
 
