@@ -23,16 +23,22 @@ im2col/col2im 没有对像素的 Python 循环：im2col 是 ``as_strided`` 视�
 kh·kw 个卷积核偏移循环（每次处理整块数组）。``im2col_arrays``、``col2im_arrays``、
 ``maxpool_forward_arrays``、``maxpool_backward_arrays``、``avgpool_*_arrays`` 是参考实现，
 CUDA 内核要与它们的结果一致（注册了 CUDA 内核的设备总是走通道在前的路径）。
+
+English: 2-D convolution as im2col + one GEMM (backward: dW = g·colsᵀ, dx = col2im(Wᵀ·g)), max/avg and
+adaptive pooling.  The ``*_arrays`` helpers are the reference implementation that CUDA kernels must match;
+the GEMM writes NHWC memory and returns an NCHW view, so later element-wise ops stream through channels.
 """
 from ..autograd import Function
 from ..backend import array_module, device_of, ones_vector
 
-_KERNELS = {}      # device -> {"im2col": fn, "col2im": fn, "maxpool_forward": fn, "maxpool_backward": fn}
+_KERNELS = {}      # 设备 -> {"im2col": fn, "col2im": fn, "maxpool_forward": fn, "maxpool_backward": fn}
 
 
 def register_kernels(device, **fns):
-    """Use device-specific versions (e.g. CUDA kernels) of the array helpers for arrays on ``device``.
+    """让 ``device`` 上的数组改用设备专用的实现（例如 CUDA kernel）代替下面的数组函数。
 
+    可用的名字：``im2col``、``col2im``、``maxpool_forward``、``maxpool_backward``；每个都必须接受对应的
+    ``*_arrays`` 函数的参数，并返回相同的结果。
     Accepted names: ``im2col``, ``col2im``, ``maxpool_forward``, ``maxpool_backward``; each must
     take the arguments of the matching ``*_arrays`` function below and return the same result."""
     known = {"im2col", "col2im", "maxpool_forward", "maxpool_backward"}
@@ -60,14 +66,14 @@ def _pair(v, name, op, allow_zero=False):
 def conv_output_size(H, W, kernel, stride, padding, dilation=(1, 1)):
     """(Ho, Wo) = ((H + 2p - d(k-1) - 1) // s + 1, …) —— 每个方向能放下多少个窗口。
 
-    With dilation d the kernel taps are d pixels apart, so a window spans d(k-1)+1 pixels."""
+    有空洞（dilation）d 时，卷积核相邻两个采样点相隔 d 个像素，一个窗口跨 d(k-1)+1 个像素。"""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     return (H + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (W + 2 * pw - dw * (kw - 1) - 1) // sw + 1
 
 
 def _pad(x, padding, value=0, extra=(0, 0)):
-    """x padded by ``padding`` on every side and by ``extra`` more rows / columns at the bottom / right
-    (``ceil_mode`` pooling and asymmetric "same" convolutions need the extra ones)."""
+    """x 四周各补 ``padding``，底部 / 右侧再多补 ``extra`` 行 / 列（``ceil_mode`` 池化和不对称的
+    "same" 卷积需要多出来的这些）。"""
     (ph, pw), (eh, ew) = padding, extra
     if ph == 0 and pw == 0 and eh == 0 and ew == 0:
         return x
@@ -79,14 +85,16 @@ def _pad(x, padding, value=0, extra=(0, 0)):
 
 
 def _windows_at(xpad, i, j, out_hw, stride):
-    """The (N, C, Ho, Wo) view of the input pixel at kernel offset (i, j) of every window."""
+    """每个窗口里卷积核偏移 (i, j) 处的输入像素，合起来是一个 (N, C, Ho, Wo) 的视图（不复制）。"""
     (Ho, Wo), (sh, sw) = out_hw, stride
     return xpad[:, :, i:i + sh * (Ho - 1) + 1:sh, j:j + sw * (Wo - 1) + 1:sw]
 
 
 def im2col_arrays(x, kernel, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
-    """x (N, C, H, W) -> cols (C·kh·kw, N·Ho·Wo).
+    """x (N, C, H, W) -> cols (C·kh·kw, N·Ho·Wo)：每一列是一个输出位置的感受野。
 
+    第 ``(c·kh + i)·kw + j`` 行、第 ``(n·Ho + oh)·Wo + ow`` 列存的是 ``x_padded[n, c, oh·sh + i·dh, ow·sw + j·dw]``
+    （补零）。做法：一个跨步视图加一次复制。
     Row ``(c·kh + i)·kw + j`` / column ``(n·Ho + oh)·Wo + ow`` holds
     ``x_padded[n, c, oh·sh + i·dh, ow·sw + j·dw]`` (zero padding).  One strided view + one copy."""
     xp = array_module(x)
@@ -105,8 +113,10 @@ def im2col_arrays(x, kernel, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
 
 
 def col2im_arrays(dcols, x_shape, kernel, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
-    """The adjoint of ``im2col_arrays``: dcols (C·kh·kw, N·Ho·Wo) -> dx of shape x_shape.
+    """``im2col_arrays`` 的伴随（转置）运算：dcols (C·kh·kw, N·Ho·Wo) -> 形状为 x_shape 的 dx。
 
+    每一列的每个数加回它当初被复制出来的那个输入像素（窗口重叠处相加）。只对 kh·kw 个卷积核偏移循环。
+    结果的内存布局跟随 dcols，这样加法是顺着内存连续进行的。
     Every column entry is added back to the input pixel it was copied from (overlaps add up).
     Loops over the kh·kw kernel offsets only.  The result has logical shape (N, C, H, W); its
     memory follows dcols: (N, H, W, C) when dcols is the transposed view of an (N·Ho·Wo, C·kh·kw)
@@ -125,8 +135,10 @@ def col2im_arrays(dcols, x_shape, kernel, stride=(1, 1), padding=(0, 0), dilatio
 
 
 def im2col_nhwc_arrays(x, kernel, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
-    """Channels-last im2col: x (N, C, H, W) -> colsᵀ (N·Ho·Wo, kh·kw·C).
+    """通道在后的 im2col：x (N, C, H, W) -> colsᵀ (N·Ho·Wo, kh·kw·C)。
 
+    x 的内存是 NHWC 时很快（复制的最内层循环沿连续的通道进行）；数值与 ``im2col_arrays`` 相同，只是行
+    从 (c, i, j) 重排成 (i, j, c) 并转置。
     Row ``(n·Ho + oh)·Wo + ow`` / column ``(i·kw + j)·C + c`` holds
     ``x_padded[n, c, oh·sh + i·dh, ow·sw + j·dw]``. Fast when x's memory is NHWC (the copy's innermost
     loop then runs over contiguous channels); the values are those of ``im2col_arrays`` with the
@@ -149,7 +161,7 @@ def im2col_nhwc_arrays(x, kernel, stride=(1, 1), padding=(0, 0), dilation=(1, 1)
 
 
 def col2im_nhwc_arrays(dcols, x_shape, kernel, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
-    """Adjoint of ``im2col_nhwc_arrays``: (N·Ho·Wo, kh·kw·C) -> dx (N, C, H, W) with NHWC memory."""
+    """``im2col_nhwc_arrays`` 的伴随运算：(N·Ho·Wo, kh·kw·C) -> dx (N, C, H, W)，内存为 NHWC。"""
     xp = array_module(dcols)
     N, C, H, W = x_shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
@@ -164,8 +176,8 @@ def col2im_nhwc_arrays(dcols, x_shape, kernel, stride=(1, 1), padding=(0, 0), di
 
 
 def _channels_last(x):
-    """Use the channels-last path: x's memory is NHWC (channels innermost), C > 1, and no device
-    kernels (which implement the channels-first layout) are registered for x's device."""
+    """是否走通道在后的路径：x 的内存是 NHWC（通道在最内层）、C > 1，并且 x 所在设备没有注册 kernel
+    （设备 kernel 实现的是通道在前的布局）。"""
     return (x.shape[1] > 1 and abs(x.strides[1]) < abs(x.strides[3])
             and "im2col" not in _KERNELS.get(device_of(x), ()))
 
@@ -183,7 +195,7 @@ def _col2im(dcols, x_shape, kernel, stride, padding, dilation):
 
 
 def _pad_end(x, extra, value):
-    """x with ``extra`` = (rows, columns) appended at the bottom / right, in x's memory layout."""
+    """在 x 的底部 / 右侧补上 ``extra`` = (行数, 列数)，保持 x 的内存布局。"""
     if extra == (0, 0):
         return x
     N, C, H, W = x.shape
@@ -196,6 +208,10 @@ def _pad_end(x, extra, value):
 
 class Conv2dFn(Function):
     """y = conv2d(x, W) + b.  x (N, C, H, W), W (O, C/groups, kh, kw), b (O,) -> y (N, O, Ho, Wo).
+
+    ``dilation``：卷积核的采样点相隔 d 个像素。``groups``：通道分成 ``groups`` 块，输出的第 g 块只看输入的
+    第 g 块（groups = C 即逐通道卷积）。``extra_padding``：只在底部 / 右侧补的零行 / 零列（偶数卷积核时
+    PyTorch 不对称的 ``padding="same"``）。
 
     ``Conv2dFn.apply(x, w[, b], stride=1, padding=0, dilation=1, groups=1, extra_padding=(0, 0))``.
     ``dilation``: the kernel taps are d pixels apart. ``groups``: the channels are split into
@@ -238,7 +254,7 @@ class Conv2dFn(Function):
         if self.channels_last:                            # colsᵀ (N·Ho·Wo, kh·kw·C)，卷积核也按 (kh, kw, C) 排
             cols_t = im2col_nhwc_arrays(x, (kh, kw), stride, padding, dilation)
             w2 = w.transpose(0, 2, 3, 1).reshape(O, -1)
-        else:                                             # cols (C·kh·kw, N·Ho·Wo)
+        else:                                             # 通道在前：cols (C·kh·kw, N·Ho·Wo)，用时取转置
             cols_t = _im2col(x, (kh, kw), stride, padding, dilation).T
             w2 = w.reshape(O, -1)
         # 整个卷积 = 一次 GEMM。按 yᵀ = colsᵀ·Wᵀ 来算：结果 (N·Ho·Wo, O) 的内存是 NHWC（通道在最内层），
@@ -250,13 +266,13 @@ class Conv2dFn(Function):
         return y.reshape(N, Ho, Wo, O).transpose(0, 3, 1, 2)
 
     def _forward_groups(self, x, w, b, out_hw):
-        """groups > 1: one *batched* GEMM over the groups. The rows of cols are ordered (c, i, j), so the
-        rows of group g (its C/groups channels) are one contiguous block: cols → (G, C/G·kh·kw, M)."""
+        """groups > 1：对各组做一次 *批量* GEMM。cols 的行按 (c, i, j) 排列，所以第 g 组（它的 C/groups 个
+        通道）的行是连续的一块：cols → (G, C/G·kh·kw, M)。"""
         N, G, O = x.shape[0], self.groups, w.shape[0]
-        cols = _im2col(x, w.shape[2:], self.stride, self.padding, self.dilation)      # (C·kh·kw, M)
+        cols = _im2col(x, w.shape[2:], self.stride, self.padding, self.dilation)      # 形状 (C·kh·kw, M)
         self.cols3 = cols.reshape(G, -1, cols.shape[1])
-        self.w3 = w.reshape(G, O // G, -1)                                           # (G, O/G, C/G·kh·kw)
-        y = (self.w3 @ self.cols3).reshape(O, -1)                                     # (O, M)
+        self.w3 = w.reshape(G, O // G, -1)                                           # 形状 (G, O/G, C/G·kh·kw)
+        y = (self.w3 @ self.cols3).reshape(O, -1)                                     # 形状 (O, M)
         if b is not None:
             y += b[:, None]
         return y.reshape(O, N, *out_hw).transpose(1, 0, 2, 3)                        # 内存是 (O, N, Ho, Wo)
@@ -278,7 +294,7 @@ class Conv2dFn(Function):
         O, C, kh, kw = w.shape
         gt = g.transpose(0, 2, 3, 1).reshape(-1, O)      # gᵀ (N·Ho·Wo, O)：内存本来是 NHWC 时不复制
         dx = dw = db = None
-        if self.needs_input_grad[0]:                     # ∂L/∂cols = Wᵀ·g = (gᵀ·W)ᵀ
+        if self.needs_input_grad[0]:                     # 先求 ∂L/∂cols = Wᵀ·g = (gᵀ·W)ᵀ，再 col2im
             if self.channels_last:
                 dx = col2im_nhwc_arrays(gt @ w2, self.x_shape, (kh, kw), self.stride, self.padding,
                                         self.dilation)
@@ -296,10 +312,10 @@ class Conv2dFn(Function):
 
     def _backward_groups(self, g):
         G, O = self.groups, self.w.shape[0]
-        g3 = g.transpose(1, 0, 2, 3).reshape(G, O // G, -1)         # (G, O/G, M)
+        g3 = g.transpose(1, 0, 2, 3).reshape(G, O // G, -1)         # 形状 (G, O/G, M)
         dx = dw = db = None
         if self.needs_input_grad[0]:
-            dcols = (self.w3.transpose(0, 2, 1) @ g3).reshape(-1, g3.shape[2])   # Wᵀ·g per group
+            dcols = (self.w3.transpose(0, 2, 1) @ g3).reshape(-1, g3.shape[2])   # 每组各自算 Wᵀ·g
             dx = _col2im(dcols, self.x_shape, self.w.shape[2:], self.stride, self.padding, self.dilation)
         if self.needs_input_grad[1]:
             dw = (g3 @ self.cols3.transpose(0, 2, 1)).reshape(self.w.shape)
@@ -309,10 +325,10 @@ class Conv2dFn(Function):
         return dx, dw, db
 
 
-# ----------------------------------------------------------------------------- pooling
+# ----------------------------------------------------------------------------- 池化
 def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False):
-    """One pooled dimension, as in PyTorch: ⌊(n + 2p − d(k−1) − 1)/s⌋ + 1 (⌈…⌉ with ``ceil_mode``);
-    in ceil mode the last window must still start inside the input or its left padding."""
+    """池化后一个维度的长度（与 PyTorch 相同）：⌊(n + 2p − d(k−1) − 1)/s⌋ + 1（``ceil_mode`` 时取 ⌈…⌉）；
+    ceil 模式下最后一个窗口的起点仍须落在输入或其左侧的补零里。"""
     span = size + 2 * padding - dilation * (kernel - 1) - 1
     if not ceil_mode:
         return span // stride + 1
@@ -323,8 +339,8 @@ def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False)
 
 
 def _pool_args(x, kernel, stride, padding, op, dilation=1, ceil_mode=False):
-    """Checked geometry: (kernel, stride, padding, dilation, (Ho, Wo), extra) where ``extra`` is the
-    number of rows / columns past the padded input that the ceil-mode windows reach."""
+    """检查过的几何参数：(kernel, stride, padding, dilation, (Ho, Wo), extra)，其中 ``extra`` 是 ceil 模式的
+    窗口超出补零后输入的行数 / 列数。"""
     kernel = _pair(kernel, "kernel_size", op)
     stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) \
         else _pair(stride, "stride", op)
@@ -346,14 +362,14 @@ def _pool_args(x, kernel, stride, padding, op, dilation=1, ceil_mode=False):
 
 
 def _axis_order(a):
-    """Axes of ``a`` from the slowest to the fastest in memory (its layout, e.g. (1, 0, 2, 3) for an
-    NCHW view of (C, N, H, W) memory such as Conv2dFn's output)."""
+    """``a`` 的各轴按内存中从慢到快排列，即它的内存布局（例如 Conv2dFn 的输出是 (C, N, H, W) 内存上的
+    NCHW 视图，得到 (1, 0, 2, 3)）。"""
     return tuple(sorted(range(a.ndim), key=lambda d: -abs(a.strides[d])))
 
 
 def _zeros_in_layout(xp, shape, dtype, order=None):
-    """zeros(shape) whose memory follows the axis ``order`` (default: C order), returned as a view
-    with the logical axis order: element-wise ops between arrays of one layout stream memory."""
+    """全零数组，内存按轴顺序 ``order`` 排列（默认 C 顺序），以逻辑轴顺序的视图返回：同一布局的数组
+    之间做逐元素运算时，内存是顺序读写的。"""
     if order is None or tuple(order) == tuple(range(len(shape))):
         return xp.zeros(shape, dtype)
     buf = xp.zeros(tuple(shape[d] for d in order), dtype)
@@ -364,8 +380,8 @@ def _zeros_in_layout(xp, shape, dtype, order=None):
 
 
 def _like(a, ref):
-    """``a`` with the memory layout of ``ref`` (same logical shape): copied once when they differ.
-    NumPy is several times slower on element-wise ops between arrays of different layouts."""
+    """让 ``a`` 采用 ``ref`` 的内存布局（逻辑形状相同）：布局不同时复制一次。布局不同的数组之间做逐元素
+    运算，NumPy 要慢好几倍。"""
     if _axis_order(a) == _axis_order(ref):
         return a
     out = array_module(a).empty_like(ref, dtype=a.dtype)
@@ -374,7 +390,11 @@ def _like(a, ref):
 
 
 def maxpool_forward_arrays(x, kernel, stride, padding=(0, 0), dilation=(1, 1), extra=(0, 0)):
-    """Max pooling. Returns (out (N, C, Ho, Wo), idx): ``idx`` holds, per output, the flat offset
+    """最大池化。返回 (out, idx)：``idx`` 记下每个输出的（第一个）最大值在窗口里的偏移 ``i·kw + j``，
+    反向时梯度就送到那里。只对 kh·kw 个卷积核偏移循环，每次处理整块数组（滚动最大值）；下标用算术方式
+    更新（idx += better·(k − idx)），比带掩码的复制快得多。
+
+    Max pooling. Returns (out (N, C, Ho, Wo), idx): ``idx`` holds, per output, the flat offset
     ``i·kw + j`` inside its window of the (first) maximum — backward routes the gradient there.
 
     ``dilation``: the window taps are d pixels apart; ``extra``: rows / columns of −∞ past the padded
@@ -396,7 +416,7 @@ def maxpool_forward_arrays(x, kernel, stride, padding=(0, 0), dilation=(1, 1), e
                 continue
             xp.greater(sl, out, out=better)               # 严格大于：并列时保留第一个（同 PyTorch）
             xp.maximum(out, sl, out=out)
-            xp.subtract(i * kw + j, idx, out=step)        # idx ← k where better, else unchanged
+            xp.subtract(i * kw + j, idx, out=step)        # 更大时 idx ← k，否则不变
             step *= better
             idx += step
     return out, idx
@@ -404,7 +424,8 @@ def maxpool_forward_arrays(x, kernel, stride, padding=(0, 0), dilation=(1, 1), e
 
 def maxpool_backward_arrays(g, idx, x_shape, kernel, stride, padding=(0, 0), layout=None, dilation=(1, 1),
                             extra=(0, 0)):
-    """Gradient of max pooling: each g goes to the input position its window's max came from.
+    """最大池化的梯度：每个 g 送回它所在窗口的最大值来自的那个输入位置。
+    Gradient of max pooling: each g goes to the input position its window's max came from.
 
     ``layout``: optional memory axis order of the result (see ``_axis_order``); by default NCHW."""
     xp = array_module(g)
@@ -425,8 +446,8 @@ def maxpool_backward_arrays(g, idx, x_shape, kernel, stride, padding=(0, 0), lay
 
 
 def maxpool_flat_indices(idx, x_shape, kernel, stride, padding=(0, 0), dilation=(1, 1)):
-    """``return_indices``: the window offsets ``idx`` as PyTorch's indices, i.e. the position
-    ``row·W + col`` of each maximum in its (N, C) plane of the unpadded input (int64)."""
+    """``return_indices`` 用：把窗口内偏移 ``idx`` 换成 PyTorch 的下标，即每个最大值在未补零输入的
+    (N, C) 平面里的位置 ``row·W + col``（int64）。"""
     xp = array_module(idx)
     W = x_shape[3]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
@@ -439,9 +460,8 @@ def maxpool_flat_indices(idx, x_shape, kernel, stride, padding=(0, 0), dilation=
 
 def _avg_scale(xp, x_shape, kernel, stride, padding, count_include_pad=True, divisor_override=None,
                dtype=None, extra=(0, 0)):
-    """1 / (number of elements each window is divided by): a scalar, or an (Ho, Wo) array when the
-    windows at the border hold fewer counted pixels. As in PyTorch, ``count_include_pad`` counts the
-    zero padding but never the ceil-mode ``extra`` rows / columns past it."""
+    """1 / （每个窗口要除以的元素个数）：一个标量；边界上的窗口计入的像素较少时，是一个 (Ho, Wo) 数组。
+    与 PyTorch 相同，``count_include_pad`` 把补的零计入，但永远不计 ceil 模式在补零之外多出的行 / 列。"""
     (kh, kw), (ph, pw) = kernel, padding
     if divisor_override is not None:
         return dtype.type(1.0 / divisor_override)
@@ -460,9 +480,8 @@ def _avg_scale(xp, x_shape, kernel, stride, padding, count_include_pad=True, div
 
 def avgpool_forward_arrays(x, kernel, stride, padding=(0, 0), count_include_pad=True,
                            divisor_override=None, extra=(0, 0)):
-    """Average pooling.  By default (as in PyTorch) zero padding counts in the average;
-    ``count_include_pad=False`` divides by the number of real pixels, ``divisor_override`` by a
-    fixed number; ``extra``: ceil-mode rows / columns past the padding (never counted)."""
+    """平均池化。默认（与 PyTorch 相同）补的零也计入平均；``count_include_pad=False`` 时除以真实像素数，
+    ``divisor_override`` 时除以给定的数；``extra`` 是 ceil 模式在补零之外多出的行 / 列（从不计入）。"""
     xp = array_module(x)
     kh, kw = kernel
     Ho, Wo = conv_output_size(x.shape[2] + extra[0], x.shape[3] + extra[1], kernel, stride, padding)
@@ -483,8 +502,8 @@ def avgpool_forward_arrays(x, kernel, stride, padding=(0, 0), count_include_pad=
 
 def avgpool_backward_arrays(g, x_shape, kernel, stride, padding=(0, 0), count_include_pad=True,
                             divisor_override=None, layout=None, extra=(0, 0)):
-    """Gradient of average pooling: every input of a window gets g / (window's divisor).
-    ``layout``: optional memory axis order of the result (see ``_axis_order``)."""
+    """平均池化的梯度：窗口里的每个输入都得到 g / （该窗口的除数）。
+    ``layout``：结果可选的内存轴顺序（见 ``_axis_order``）。"""
     xp = array_module(g)
     N, C, H, W = x_shape
     (kh, kw), (ph, pw) = kernel, padding
@@ -500,8 +519,8 @@ def avgpool_backward_arrays(g, x_shape, kernel, stride, padding=(0, 0), count_in
 
 
 class MaxPool2dFn(Function):
-    """``MaxPool2dFn.apply(x, kernel_size=2, stride=None, padding=0, dilation=1, ceil_mode=False)``:
-    max over each window (PyTorch's geometry, including ``ceil_mode`` and ``dilation``)."""
+    """``MaxPool2dFn.apply(x, kernel_size=2, stride=None, padding=0, dilation=1, ceil_mode=False)``：
+    对每个窗口取最大值（几何规则与 PyTorch 相同，包括 ``ceil_mode`` 和 ``dilation``）。"""
 
     def forward(self, x, kernel_size=2, stride=None, padding=0, dilation=1, ceil_mode=False):
         self.kernel, self.stride, self.padding, self.dilation, _, self.extra = _pool_args(
@@ -528,7 +547,7 @@ class MaxPool2dFn(Function):
 
 
 class MaxPool2dWithIndicesFn(MaxPool2dFn):
-    """MaxPool2dFn that also returns PyTorch's indices (``return_indices=True``): (out, indices)."""
+    """同时返回 PyTorch 风格下标的 MaxPool2dFn（``return_indices=True``）：(out, indices)。"""
     n_outputs = 2
 
     def forward(self, x, **kwargs):
@@ -545,7 +564,7 @@ class MaxPool2dWithIndicesFn(MaxPool2dFn):
 
 class AvgPool2dFn(Function):
     """``AvgPool2dFn.apply(x, kernel_size=2, stride=None, padding=0, count_include_pad=True,
-    divisor_override=None, ceil_mode=False)``: mean over each window."""
+    divisor_override=None, ceil_mode=False)``：对每个窗口取平均。"""
 
     def forward(self, x, kernel_size=2, stride=None, padding=0, count_include_pad=True,
                 divisor_override=None, ceil_mode=False):
@@ -564,9 +583,9 @@ class AvgPool2dFn(Function):
                                        layout=self.layout, extra=self.extra)
 
 
-# ----------------------------------------------------------------------------- adaptive pooling
+# ----------------------------------------------------------------------------- 自适应池化
 def adaptive_windows(size, out):
-    """PyTorch's adaptive windows along one dimension: window i covers [⌊i·n/m⌋, ⌈(i+1)·n/m⌉)."""
+    """PyTorch 的自适应窗口（一个维度上）：第 i 个窗口覆盖 [⌊i·n/m⌋, ⌈(i+1)·n/m⌉)。"""
     return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
 
 
@@ -584,8 +603,10 @@ def _adaptive_size(x, output_size, op):
 
 
 class AdaptiveAvgPool2dFn(Function):
-    """``AdaptiveAvgPool2dFn.apply(x, output_size=(Ho, Wo))``: averages over PyTorch's adaptive windows.
+    """``AdaptiveAvgPool2dFn.apply(x, output_size=(Ho, Wo))``：在 PyTorch 的自适应窗口上取平均。
 
+    每个窗口都是矩形，所以平均可以按行、列分开做：对每个 (n, c) 切片，y = P_h · x · P_wᵀ，其中 P_h (Ho, H)
+    的第 i 行在窗口 i 覆盖的那些行上取 1/窗口长度（两次小矩阵乘）。
     Each window is a rectangle, so the average is separable: y = P_h · x · P_wᵀ for every (n, c)
     slice, where row i of P_h (Ho, H) holds 1/len on the rows of window i (two small matrix products)."""
 
@@ -610,8 +631,8 @@ class AdaptiveAvgPool2dFn(Function):
 
 
 class AdaptiveMaxPool2dFn(Function):
-    """``AdaptiveMaxPool2dFn.apply(x, output_size=(Ho, Wo))`` -> (out, indices): max over PyTorch's
-    adaptive windows; indices (int64) as ``max_pool2d(return_indices=True)`` gives them."""
+    """``AdaptiveMaxPool2dFn.apply(x, output_size=(Ho, Wo))`` -> (out, indices)：在 PyTorch 的自适应窗口上
+    取最大值；下标（int64）与 ``max_pool2d(return_indices=True)`` 给出的相同。"""
     n_outputs = 2
 
     def forward(self, x, output_size=1):
@@ -644,9 +665,9 @@ class AdaptiveMaxPool2dFn(Function):
         return dx.reshape(self.x_shape)
 
 
-# ----------------------------------------------------------------------------- Tensor-level functions
+# ----------------------------------------------------------------------------- Tensor 层面的函数
 def _input4d(input, op):
-    """(C, H, W) is treated as a batch of one, like PyTorch; returns (tensor, was_unbatched)."""
+    """(C, H, W) 当作只有一个样本的 batch（与 PyTorch 相同）；返回 (张量, 原来是否没有 batch 维)。"""
     from ..tensor import Tensor
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
@@ -658,15 +679,17 @@ def _input4d(input, op):
 
 
 def same_padding(kernel, dilation):
-    """PyTorch's ``padding="same"`` (stride 1): d(k−1) zeros per dimension, half on each side and the
-    odd one at the bottom / right. Returns (padding, extra_padding)."""
+    """PyTorch 的 ``padding="same"``（步长 1）：每个维度共补 d(k−1) 个零，两侧各一半，多出的一个补在
+    底部 / 右侧。返回 (padding, extra_padding)。"""
     total = [d * (k - 1) for k, d in zip(kernel, dilation)]
     return tuple(t // 2 for t in total), tuple(t % 2 for t in total)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution (cross-correlation, as in every DL framework) of (N, C, H, W) or (C, H, W).
+    """对 (N, C, H, W) 或 (C, H, W) 做二维卷积（和所有深度学习框架一样，实际是互相关）。
 
+    ``padding`` 可以是整数、二元组、``"valid"``（0）或 ``"same"``（步长 1；偶数卷积核在底部 / 右侧多补
+    一个零，与 PyTorch 相同）。``dilation`` 拉开卷积核的采样点；``groups`` 把通道分成互不相干的几块。
     ``padding`` may be an int, a pair, ``"valid"`` (0) or ``"same"`` (stride 1; even kernels pad one
     more zero at the bottom / right, as in PyTorch). ``dilation`` spreads the kernel taps;
     ``groups`` splits the channels into independent blocks (weight (O, C/groups, kh, kw))."""
@@ -695,8 +718,8 @@ def _no_grad_indices(t):
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    """2-D max pooling of (N, C, H, W) or (C, H, W); stride defaults to kernel_size.
-    ``return_indices=True`` also returns the position of each maximum (row·W + col, int64)."""
+    """对 (N, C, H, W) 或 (C, H, W) 做二维最大池化；stride 默认等于 kernel_size。
+    ``return_indices=True`` 时还返回每个最大值的位置（row·W + col，int64）。"""
     x, unbatched = _input4d(input, "max_pool2d")
     kw = dict(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
     if return_indices:
@@ -709,7 +732,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
-    """2-D average pooling of (N, C, H, W) or (C, H, W); stride defaults to kernel_size."""
+    """对 (N, C, H, W) 或 (C, H, W) 做二维平均池化；stride 默认等于 kernel_size。"""
     x, unbatched = _input4d(input, "avg_pool2d")
     y = AvgPool2dFn.apply(x, kernel_size=kernel_size, stride=stride, padding=padding, ceil_mode=ceil_mode,
                           count_include_pad=count_include_pad, divisor_override=divisor_override)
@@ -717,15 +740,15 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def adaptive_avg_pool2d(input, output_size):
-    """Average pooling to a fixed output size (N, C, Ho, Wo) whatever the input size (``None`` in
-    ``output_size`` keeps that input dimension); (1, 1) is global average pooling."""
+    """不论输入多大，都平均池化到固定的输出尺寸 (N, C, Ho, Wo)（``output_size`` 里的 ``None`` 表示该维
+    保持输入的大小）；(1, 1) 就是全局平均池化。"""
     x, unbatched = _input4d(input, "adaptive_avg_pool2d")
     y = AdaptiveAvgPool2dFn.apply(x, output_size=output_size)
     return y.squeeze(0) if unbatched else y
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """Max pooling to a fixed output size (see ``adaptive_avg_pool2d``)."""
+    """最大池化到固定的输出尺寸（见 ``adaptive_avg_pool2d``）。"""
     x, unbatched = _input4d(input, "adaptive_max_pool2d")
     y, idx = AdaptiveMaxPool2dFn.apply(x, output_size=output_size)
     idx = _no_grad_indices(idx)

@@ -18,7 +18,11 @@ LSTM 的一步（门的顺序与 PyTorch 相同：i, f, g, o）::
 * σ(x) 写成 (1 + tanh(x/2)) / 2：与 1/(1+e⁻ˣ) 相等，但 |x| 很大时也不会溢出；
   而且四个门可以用 **一次** tanh 调用算完（sigmoid 门先乘 ½，之后再做仿射变换）。
 
-The array functions below (``lstm_cell_forward_arrays`` / ``lstm_cell_backward_arrays`` and the
+下面的数组函数（``lstm_cell_forward_arrays`` / ``lstm_cell_backward_arrays`` 及整层版本）是唯一的
+NumPy/CuPy 实现：Function 调用它们，CUDA kernel 必须与它们算出相同的结果。可以用
+``register_cell_kernels(device, forward, backward)`` 接入某个设备专用的融合单元（签名与数组函数相同）。
+
+English: the array functions below (``lstm_cell_forward_arrays`` / ``lstm_cell_backward_arrays`` and the
 layer versions) are the single NumPy/CuPy implementation: the Functions call them, and a CUDA
 kernel must reproduce them.  A device-specific fused cell can be plugged in with
 ``register_cell_kernels(device, forward, backward)`` (same signatures as the array functions).
@@ -28,12 +32,15 @@ import numpy as np
 from ..autograd import Function
 from ..backend import array_module, device_of, ones_vector
 
-# ----------------------------------------------------------------------------- constants
+# ----------------------------------------------------------------------------- 常数
 _CONSTS = {}
 
 
 def _gate_consts(xp, dtype, H):
-    """Per-column constants for the four gates [i | f | g | o] (cached per module/dtype/H).
+    """四个门 [i | f | g | o] 每一列的常数（按 模块/dtype/H 缓存）。
+
+    有了它们，四个门可以用同一组整块数组运算算完：sigmoid 列先乘 0.5 再做 tanh，最后乘 0.5 加 0.5；
+    tanh 列乘 1 加 0。反向时局部导数统一写成 (1 - y)(y + kink)：sigmoid 列得到 y(1-y)，tanh 列得到 1-y²。
 
     scale: 0.5 on sigmoid columns, 1 on the tanh column — σ(a) = 0.5·tanh(0.5·a) + 0.5
     shift: 0.5 on sigmoid columns, 0 on the tanh column
@@ -58,11 +65,12 @@ def _split4(a):
     return a[..., :H], a[..., H:2 * H], a[..., 2 * H:3 * H], a[..., 3 * H:]
 
 
-# ----------------------------------------------------------------------------- cell (arrays)
+# ----------------------------------------------------------------------------- 单步（数组）
 def lstm_gates_arrays(A, out=None):
-    """Gate activations [σ(aᵢ) | σ(a_f) | tanh(a_g) | σ(aₒ)] of pre-activations A (..., 4H).
+    """由预激活值 A (..., 4H) 算出门的激活值 [σ(aᵢ) | σ(a_f) | tanh(a_g) | σ(aₒ)]。
 
-    ``out`` may be ``A`` itself (in place).  Four whole-array passes: scale, tanh, scale, shift."""
+    ``out`` 可以就是 ``A``（原地计算）。整块数组只过四遍：乘系数、tanh、乘系数、加偏移。
+    English: ``out`` may be ``A`` itself (in place).  Four whole-array passes: scale, tanh, scale, shift."""
     xp = array_module(A)
     scale, shift, _ = _gate_consts(xp, A.dtype, A.shape[-1] // 4)
     if out is None:
@@ -75,7 +83,8 @@ def lstm_gates_arrays(A, out=None):
 
 
 def lstm_cell_forward_arrays(A, c_prev, gates=None, c=None, tanh_c=None, h=None):
-    """One LSTM step on raw arrays (the reference implementation).
+    """在原始数组上做 LSTM 的一步（参考实现）：c = f⊙c_prev + i⊙g，h = o⊙tanh(c)。
+    One LSTM step on raw arrays (the reference implementation).
 
     Args:
         A: gate pre-activations (B, 4H), order i, f, g, o.
@@ -96,14 +105,15 @@ def lstm_cell_forward_arrays(A, c_prev, gates=None, c=None, tanh_c=None, h=None)
         tanh_c = xp.empty_like(c_prev)
     xp.multiply(i, g, out=h)            # h 先当作 i⊙g 的临时缓冲
     xp.multiply(f, c_prev, out=c)
-    c += h                              # c = f⊙c_prev + i⊙g
+    c += h                              # 新的细胞状态：c = f⊙c_prev + i⊙g
     xp.tanh(c, out=tanh_c)
-    xp.multiply(o, tanh_c, out=h)       # h = o⊙tanh(c)
+    xp.multiply(o, tanh_c, out=h)       # 新的隐状态：h = o⊙tanh(c)
     return h, c, gates, tanh_c
 
 
 def lstm_cell_backward_arrays(gates, c_prev, tanh_c, dh, dc, dA=None, dc_prev=None, tmp=None):
-    """Backward of one LSTM step, written only with saved gate activations.
+    """LSTM 一步的反向，只用前向保存的门激活值写出（不需要预激活值）。
+    Backward of one LSTM step, written only with saved gate activations.
 
     Args:
         gates: (B, 4H) activations [i | f | g | o] from the forward pass.
@@ -114,7 +124,7 @@ def lstm_cell_backward_arrays(gates, c_prev, tanh_c, dh, dc, dA=None, dc_prev=No
     Returns:
         (dA, dc_prev): gradient w.r.t. the pre-activations A and w.r.t. c_prev.
 
-    Formulas (δc = total gradient reaching cₜ)::
+    公式（δc 是到达 cₜ 的全部梯度：来自下一步的 dc，加上经由 hₜ = o⊙tanh cₜ 传来的部分）::
 
         δc    = dc + dh ⊙ o ⊙ (1 - tanh²c)
         dAᵢ   = δc ⊙ g ⊙ i(1-i)         dA_f = δc ⊙ c_prev ⊙ f(1-f)
@@ -149,7 +159,7 @@ def lstm_cell_backward_arrays(gates, c_prev, tanh_c, dh, dc, dA=None, dc_prev=No
     dA *= tmp
     xp.add(gates, kink, out=tmp)
     dA *= tmp
-    dct *= f                            # dc_prev = δc ⊙ f
+    dct *= f                            # 细胞状态的梯度沿遗忘门传回上一步：dc_prev = δc ⊙ f
     return dA, dc_prev
 
 
@@ -161,8 +171,8 @@ _CELL_KERNELS = {}
 
 
 def register_cell_kernels(device, forward, backward):
-    """Use fused ``forward``/``backward`` (signatures of ``lstm_cell_forward_arrays`` /
-    ``lstm_cell_backward_arrays``, writing into the given buffers) for arrays on ``device``."""
+    """让 ``device`` 上的数组改用融合的 ``forward``/``backward``（签名同 ``lstm_cell_forward_arrays`` /
+    ``lstm_cell_backward_arrays``，结果写进给定的缓冲区）。"""
     _CELL_KERNELS[device] = (forward, backward)
 
 
@@ -179,7 +189,7 @@ def _check_float(op, **arrays):
 
 
 class LSTMCellFn(Function):
-    """(A, c_prev) -> (h, c): one fused LSTM step; A = x Wᵢₕᵀ + bᵢₕ + h Wₕₕᵀ + bₕₕ (B, 4H)."""
+    """(A, c_prev) -> (h, c)：融合成一个节点的 LSTM 单步；A = x Wᵢₕᵀ + bᵢₕ + h Wₕₕᵀ + bₕₕ (B, 4H)。"""
     n_outputs = 2
 
     def forward(self, A, c_prev):
@@ -203,9 +213,11 @@ class LSTMCellFn(Function):
                 dc_prev if self.needs_input_grad[1] else None)
 
 
-# ----------------------------------------------------------------------------- layer (arrays)
+# ----------------------------------------------------------------------------- 整层（数组）
 def _state_buffer(xp, T, B, H, dtype, h0, reverse):
-    """(T+1, B, H) buffer holding h0 and every hₜ, so that both the outputs h₁…h_T and the
+    """(T+1, B, H) 的缓冲区，依次放 h0 和每个 hₜ：这样输出 h₁…h_T 与"上一步"的状态 h₀…h₍T₋₁₎ 都是它的
+    连续视图，算 dWₕₕ 时不必复制。
+    English: (T+1, B, H) buffer holding h0 and every hₜ, so that both the outputs h₁…h_T and the
     "previous" states h₀…h₍T₋₁₎ are contiguous views of it (no copy for dWₕₕ):
     forward:  hs = [h0, h_0, …, h_{T-1}]  -> out = hs[1:],  hprev = hs[:-1]
     reverse:  hs = [h_0, …, h_{T-1}, h0]  -> out = hs[:-1], hprev = hs[1:]  (time runs backwards)."""
@@ -218,7 +230,8 @@ def _state_buffer(xp, T, B, H, dtype, h0, reverse):
 
 
 def lstm_layer_forward_arrays(x, w_ih, w_hh, b, h0, c0, reverse=False):
-    """Whole-sequence forward of one LSTM layer on raw *time-major* arrays.
+    """在 *时间优先* 的原始数组上，对一层 LSTM 做整段序列的前向。
+    Whole-sequence forward of one LSTM layer on raw *time-major* arrays.
 
     Args:
         x: (T, B, D), C-contiguous.  w_ih (4H, D), w_hh (4H, H), b (4H,) or None (= b_ih + b_hh),
@@ -259,7 +272,8 @@ def lstm_layer_forward_arrays(x, w_ih, w_hh, b, h0, c0, reverse=False):
 
 def lstm_layer_backward_arrays(dout, dh_T, dc_T, x, w_ih, w_hh, cache,
                                need=(True, True, True, True, True, True), reverse=False):
-    """Full backpropagation through time for ``lstm_layer_forward_arrays`` (time-major).
+    """``lstm_layer_forward_arrays`` 的完整随时间反向传播（BPTT，时间优先）：从最后一步倒推回第一步。
+    Full backpropagation through time for ``lstm_layer_forward_arrays`` (time-major).
 
     Args:
         dout: (T, B, H) gradient w.r.t. out (any strides) or None; dh_T, dc_T: (B, H) or None.
@@ -304,8 +318,8 @@ def lstm_layer_backward_arrays(dout, dh_T, dc_T, x, w_ih, w_hh, cache,
 
 
 def _check_layer(op, gates, x, w_ih, w_hh, b_ih, b_hh, h0, batch_first):
-    """Shape and dtype checks of one recurrent layer (RNN: gates=1, GRU: 3) before its forward; returns
-    the input in time-major layout. 检查一层循环网络的输入形状与 dtype，返回按时间优先排列的输入。"""
+    """检查一层循环网络（RNN：gates=1，GRU：3）的输入形状与 dtype，返回按时间优先排列的输入。
+    Shape and dtype checks of one recurrent layer before its forward; returns the time-major input."""
     if x.ndim != 3:
         raise ValueError(f"{op}: expected a 3-D input ({'B, T' if batch_first else 'T, B'}, D), "
                          f"got shape {x.shape}")
@@ -329,14 +343,16 @@ def _check_layer(op, gates, x, w_ih, w_hh, b_ih, b_hh, h0, batch_first):
 
 
 def _time_major(a, batch_first):
-    """(B, T, …) -> a C-contiguous (T, B, …) array (free when a is already a transposed view)."""
+    """(B, T, …) -> C 连续的 (T, B, …) 数组（a 本来就是转置视图时不用复制）。"""
     xp = array_module(a)
     return xp.ascontiguousarray(a.swapaxes(0, 1) if batch_first else a)
 
 
 class LSTMLayerFn(Function):
-    """One whole LSTM layer over a sequence as a single graph node.
+    """一整层 LSTM 跑完整段序列，在计算图里只是一个节点。
 
+    ``reverse`` 表示从最后一步算到第一步（双向 LSTM 的反方向）。
+    English: one whole LSTM layer over a sequence as a single graph node.
     ``LSTMLayerFn.apply(x, w_ih, w_hh, b_ih, b_hh, h0, c0, batch_first=False, reverse=False)`` (or
     without the two biases) -> (out, h_T, c_T).  x: (T, B, D) or (B, T, D) with ``batch_first``;
     h0, c0: (B, H); ``reverse`` runs from the last step to the first (bidirectional LSTMs).
@@ -407,10 +423,11 @@ class LSTMLayerFn(Function):
         return dx, dw_ih, dw_hh, db_ih, db_hh, dh0, dc0
 
 
-# ----------------------------------------------------------------------------- Tensor-level function
+# ----------------------------------------------------------------------------- Tensor 层面的函数
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
-    """One LSTM step on Tensors: input (B, D), hx = (h, c) each (B, H) or None (zeros).
+    """在 Tensor 上做 LSTM 的一步：input (B, D)，hx = (h, c) 各为 (B, H)，或 None（全零）。
 
+    门的预激活值来自两个融合的 ``Linear``，门的计算是单个节点 ``LSTMCellFn``。
     Returns (h', c').  The gate pre-activations come from two fused ``Linear`` ops; the gate
     maths is the single node ``LSTMCellFn``."""
     from ..tensor import Tensor
