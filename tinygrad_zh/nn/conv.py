@@ -2,6 +2,9 @@
 （参数、属性、repr、形状与默认初始化同 torch.nn）。
 
 计算本身在 ``ops/conv.py``：卷积 = im2col + 一次矩阵乘，反向 = 一次矩阵乘 (dW) + col2im (dx)。
+
+English: convolution and pooling layers with torch.nn's parameters, attributes, repr and default
+initialisation; the maths (im2col + GEMM, col2im in backward) lives in ``ops/conv.py``.
 """
 import math
 import numbers
@@ -69,7 +72,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))       # = U(−1/√fan_in, 1/√fan_in)
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))       # 即 U(−1/√fan_in, 1/√fan_in)，同 PyTorch
         if self.bias is not None:
             fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
             bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0
@@ -95,7 +98,7 @@ class Conv2d(Module):
 
 
 class _Pool(Module):
-    """Pooling options are kept as given (an int stays an int), as in PyTorch; they are checked here."""
+    """池化的选项按给定的样子保存（整数仍是整数，与 PyTorch 相同），并在这里检查。"""
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         super().__init__()

@@ -1,4 +1,11 @@
-"""全连接层 Linear，以及不带参数的小工具层 Identity、Flatten、Unflatten。"""
+"""全连接层 Linear，以及不带参数的小工具层 Identity、Flatten、Unflatten。
+
+层只负责保存参数、调用运算：``Linear.forward`` 调用融合运算 ``ops/matmul.py`` 的 ``Linear``，梯度公式
+∂L/∂x = g W、∂L/∂W = gᵀ x、∂L/∂b = Σ g 都在那里的 ``backward`` 里。
+
+English: the fully connected layer (its maths is the fused ``ops.matmul.Linear`` node) and the
+parameter-free helpers Identity, Flatten and Unflatten.
+"""
 import math
 import numbers
 
@@ -18,8 +25,9 @@ class Identity(Module):
 
 
 class Linear(Module):
-    """y = x Wᵀ + b。weight: (out_features, in_features), bias: (out_features,)。
+    """全连接层：y = x Wᵀ + b。weight: (out_features, in_features), bias: (out_features,)。
 
+    初始化与 PyTorch 相同：权重和偏置都服从 U(−1/√in_features, 1/√in_features)。
     Initialisation as in PyTorch: weight and bias ~ U(−1/√in_features, 1/√in_features)
     (that is ``kaiming_uniform_(weight, a=√5)``)."""
 
@@ -63,8 +71,7 @@ class Flatten(Module):
 class Unflatten(Module):
     """Flatten 的反操作：把第 ``dim`` 维展开成 ``unflattened_size``（如 (N, 784) -> (N, 1, 28, 28)）。
 
-    ``unflattened_size`` is a tuple / list of ints whose product is ``input.shape[dim]`` (one entry may
-    be -1)."""
+    ``unflattened_size`` 是整数元组 / 列表，乘积等于 ``input.shape[dim]``（其中一项可以是 -1）。"""
 
     def __init__(self, dim, unflattened_size):
         super().__init__()

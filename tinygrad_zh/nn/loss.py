@@ -1,6 +1,10 @@
 """损失函数层（与 torch.nn 同名同参数）：它们只保存选项，计算交给 functional 里的融合运算。
 
-``reduction``: "mean" (default), "sum" or "none" (one loss per sample). Class / element weights
+损失层是计算图的终点：``loss.backward()`` 从这里出发。每个损失的导数公式写在 ``ops/loss.py`` 和
+``ops/softmax.py`` 的 ``backward`` 里。``reduction`` 取 "mean"（默认）、"sum" 或 "none"（每个样本一个
+损失）；类别 / 元素权重存成名为 ``weight`` / ``pos_weight`` 的 buffer，与 PyTorch 相同。
+
+English: ``reduction``: "mean" (default), "sum" or "none" (one loss per sample). Class / element weights
 are stored as buffers named ``weight`` / ``pos_weight``, as in PyTorch.
 """
 from ..tensor import Tensor
@@ -49,6 +53,8 @@ class L1Loss(_Loss):
 class CrossEntropyLoss(_WeightedLoss):
     """交叉熵：input 是 logits (N, C) 或 (N, C, d1, ...)，target 是类别下标（int64）或同形状的类别概率。
 
+    对任何 logits 都数值稳定（log-softmax + NLL 融合成一个运算）。``ignore_index`` 的行不计入损失
+    （也不计入 "mean" 的分母）；``label_smoothing`` 把 ε/C 混入目标分布。
     Stable for any logits (one fused log-softmax + NLL op). ``ignore_index`` rows count for nothing
     (and are left out of the "mean" denominator); ``label_smoothing`` mixes ε/C into the target."""
 

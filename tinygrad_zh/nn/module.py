@@ -1,6 +1,13 @@
 """Module：所有层的基类。负责登记参数与子模块、train/eval、搬设备、state_dict 存取。
 
-Assigning a ``Parameter`` or a ``Module`` to an attribute registers it (``self.fc = Linear(...)``),
+Module 不参与求导：它只是把参数（``requires_grad=True`` 的叶子张量）收拢起来。``forward`` 调用 ``ops/``
+里的运算，计算图就这样记录下来；``backward`` 之后梯度落在各个参数的 ``.grad`` 上，优化器再通过
+``parameters()`` 找到它们。把 ``Parameter`` 或 ``Module`` 赋给属性（``self.fc = Linear(...)``）就完成
+登记，和 PyTorch 完全一样，所以 ``parameters()`` 能按定义顺序找到所有参数。遍历方法（``parameters()``、
+``named_modules()`` 等）与 PyTorch 一样是生成器：要下标访问就套一层 ``list(...)``；被几层共享的参数或
+模块只产出一次。
+
+English: assigning a ``Parameter`` or a ``Module`` to an attribute registers it (``self.fc = Linear(...)``),
 exactly like PyTorch, so ``parameters()`` finds everything in definition order. The traversal
 methods (``parameters()``, ``named_modules()``, ...) are generators, as in PyTorch: wrap them in
 ``list(...)`` to index them; a parameter or module shared by several layers is yielded once.
@@ -16,7 +23,7 @@ from .parameter import Parameter
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns: the keys it did not find / did not expect."""
+    """``load_state_dict`` 的返回值：没找到的键 / 没想到会有的键。"""
     __slots__ = ()
 
     def __repr__(self):
@@ -28,17 +35,17 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 
 
 class _StateDictKeyError(RuntimeError, KeyError):
-    """Missing / unexpected keys in a strict ``load_state_dict`` (a RuntimeError as in PyTorch)."""
+    """严格模式的 ``load_state_dict`` 中缺少或多出的键（与 PyTorch 相同，是一个 RuntimeError）。"""
     __str__ = RuntimeError.__str__
 
 
 class _StateDictShapeError(RuntimeError, ValueError):
-    """A size mismatch in ``load_state_dict`` (a RuntimeError as in PyTorch)."""
+    """``load_state_dict`` 中形状不匹配（与 PyTorch 相同，是一个 RuntimeError）。"""
 
 
 class RemovableHandle:
-    """Returned by ``register_forward_hook`` & co.: ``handle.remove()`` unregisters the hook
-    (also usable as ``with module.register_forward_hook(f): ...``)."""
+    """``register_forward_hook`` 等方法的返回值：``handle.remove()`` 注销钩子
+    （也可以写成 ``with module.register_forward_hook(f): ...``）。"""
     _ids = itertools.count()
 
     def __init__(self, hooks):
@@ -68,7 +75,7 @@ def _join(prefix, name):
 
 
 class Module:
-    """Base class of every layer and model: override ``forward``."""
+    """所有层和模型的基类：子类重写 ``forward``。Base class of every layer and model."""
 
     def __init__(self):
         for name, value in (("_parameters", OrderedDict()), ("_buffers", OrderedDict()),
@@ -77,7 +84,7 @@ class Module:
                             ("training", True)):
             object.__setattr__(self, name, value)
 
-    # ------------------------------------------------------------- registration
+    # ------------------------------------------------------------- 登记参数、buffer 与子模块
     def __setattr__(self, name, value):
         # 规则与 PyTorch 相同：Parameter -> _parameters，Module -> _modules，已登记的 buffer 名 -> _buffers，
         # 其余是普通属性（在 super().__init__() 之前也可以设普通属性）。
@@ -109,12 +116,12 @@ class Module:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
                                 "(Tensor or None expected)")
-            buffers[name] = value          # re-assigning a buffer keeps it a buffer (as in PyTorch)
+            buffers[name] = value          # 给 buffer 重新赋值，它仍是 buffer（与 PyTorch 相同）
         else:
             object.__setattr__(self, name, value)
 
     def _forget(self, name):
-        """Remove ``name`` from every store (before registering it in another one)."""
+        """把 ``name`` 从所有存放处删掉（然后才登记到另一处）。"""
         self.__dict__.pop(name, None)
         for store in ("_parameters", "_buffers", "_modules"):
             self.__dict__[store].pop(name, None)
@@ -136,8 +143,8 @@ class Module:
         object.__delattr__(self, name)
 
     def register_buffer(self, name, tensor, persistent=True):
-        """A non-learnable state (e.g. BatchNorm's running mean), moved by ``to()`` and saved in
-        ``state_dict()`` unless ``persistent=False``."""
+        """登记一个不可学习的状态（例如 BatchNorm 的滑动均值）：``to()`` 会搬动它，除非 ``persistent=False``，
+        否则也存进 ``state_dict()``。"""
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
         _check_name("buffer", name, self)
@@ -153,7 +160,7 @@ class Module:
             self._non_persistent_buffers_set.add(name)
 
     def register_parameter(self, name, param):
-        """Register ``param`` (a Parameter, or None for an absent one such as ``bias=False``)."""
+        """登记参数 ``param``（一个 Parameter；不存在时为 None，例如 ``bias=False``）。"""
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
         _check_name("parameter", name, self)
@@ -170,7 +177,7 @@ class Module:
         self._parameters[name] = param
 
     def add_module(self, name, module):
-        """Register ``module`` (or None) as the child ``name``."""
+        """把 ``module``（或 None）登记为名为 ``name`` 的子模块。"""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         _check_name("module", name, self)
@@ -192,24 +199,24 @@ class Module:
         return module, leaf
 
     def get_submodule(self, target):
-        """The submodule named by a dotted path such as ``"features.0"`` (``""`` is self)."""
+        """按点分路径（如 ``"features.0"``）取子模块（``""`` 是自己）。"""
         return self._lookup(target, "module")[0]
 
     def get_parameter(self, target):
-        """The parameter named by a dotted path such as ``"features.0.weight"``."""
+        """按点分路径（如 ``"features.0.weight"``）取参数。"""
         module, leaf = self._lookup(target, "parameter")
         if leaf not in module._parameters:
             raise AttributeError(f"{type(module).__name__} has no parameter `{leaf}`")
         return module._parameters[leaf]
 
     def get_buffer(self, target):
-        """The buffer named by a dotted path such as ``"bn.running_mean"``."""
+        """按点分路径（如 ``"bn.running_mean"``）取 buffer。"""
         module, leaf = self._lookup(target, "buffer")
         if leaf not in module._buffers:
             raise AttributeError(f"{type(module).__name__} has no buffer `{leaf}`")
         return module._buffers[leaf]
 
-    # ------------------------------------------------------------- forward and hooks
+    # ------------------------------------------------------------- 前向与钩子
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required \"forward\" function")
 
@@ -237,16 +244,16 @@ class Module:
         return handle
 
     def register_forward_pre_hook(self, hook, *, prepend=False):
-        """``hook(module, args)`` runs before ``forward``; a non-None result replaces the inputs."""
+        """``hook(module, args)`` 在 ``forward`` 之前运行；返回值不是 None 时替换输入。"""
         return self._add_hook("_forward_pre_hooks", hook, prepend)
 
     def register_forward_hook(self, hook, *, prepend=False):
-        """``hook(module, args, output)`` runs after ``forward``; a non-None result replaces the output."""
+        """``hook(module, args, output)`` 在 ``forward`` 之后运行；返回值不是 None 时替换输出。"""
         return self._add_hook("_forward_hooks", hook, prepend)
 
-    # ------------------------------------------------------------- traversal (generators, as in PyTorch)
+    # ------------------------------------------------------------- 遍历（与 PyTorch 一样是生成器）
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
-        """(name, module) for self and every submodule, depth first; each module once."""
+        """自己和每个子模块的 (名字, 模块)，深度优先；每个模块只出现一次。"""
         if memo is None:
             memo = set()
         if id(self) in memo:
@@ -263,7 +270,7 @@ class Module:
             yield m
 
     def named_children(self):
-        """(name, module) of the direct children, each module once."""
+        """直接子模块的 (名字, 模块)，每个模块只出现一次。"""
         memo = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in memo:
@@ -287,7 +294,7 @@ class Module:
                 yield _join(mname, n), v
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
-        """(name, Parameter) pairs in definition order; a shared parameter once (its first name)."""
+        """按定义顺序给出 (名字, Parameter)；共享的参数只出现一次（用它的第一个名字）。"""
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
@@ -302,16 +309,16 @@ class Module:
             yield b
 
     def apply(self, fn):
-        """Call ``fn(m)`` on every submodule (children first) and then on self; returns self.
-        Typical use: ``net.apply(init_weights)``."""
+        """对每个子模块（先子后父）调用 ``fn(m)``，最后对自己调用；返回 self。
+        典型用法：``net.apply(init_weights)``。"""
         for m in self.children():
             m.apply(fn)
         fn(self)
         return self
 
-    # ------------------------------------------------------------- modes
+    # ------------------------------------------------------------- 训练 / 评估模式
     def train(self, mode=True):
-        """Training mode (Dropout drops, BatchNorm uses batch statistics) for self and all children."""
+        """让自己和所有子模块进入训练模式（Dropout 会丢弃，BatchNorm 用当前 batch 的统计量）。"""
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
         self.training = mode
@@ -334,10 +341,10 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    # ------------------------------------------------------------- device / dtype
+    # ------------------------------------------------------------- 设备与 dtype
     def _apply(self, fn):
-        """Apply ``fn(array, is_float) -> array`` to every parameter (and its grad) and every buffer,
-        in place, so optimizers that hold these Parameter objects keep working."""
+        """对每个参数（及其梯度）和每个 buffer 原地应用 ``fn(array, is_float) -> array``：Parameter 对象
+        不变，所以拿着它们的优化器照常工作。"""
         for m in self.modules():
             for p in m._parameters.values():
                 if p is None:
@@ -346,7 +353,7 @@ class Module:
                 p.device = backend.device_of(p.array)
                 if p.grad is not None:
                     g = fn(p.grad.array, True)
-                    p.grad = Tensor(g, dtype=g.dtype)      # keep the dtype (Tensor() alone makes float32)
+                    p.grad = Tensor(g, dtype=g.dtype)      # 保持 dtype（只写 Tensor() 会变成 float32）
             for n, b in list(m._buffers.items()):
                 if b is not None:
                     b.array = fn(b.array, b.array.dtype.kind == "f")
@@ -354,8 +361,8 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """to(device) / to(dtype) / to(device, dtype) / to(tensor): converts parameters and buffers
-        in place (only floating point ones change dtype)."""
+        """to(device) / to(dtype) / to(device, dtype) / to(tensor)：原地转换参数和 buffer
+        （只有浮点的才改 dtype）。"""
         if args and isinstance(args[0], Tensor):
             args = (args[0].device, args[0].dtype) + tuple(args[1:])
         device, dtype = backend.parse_to_args(args, kwargs)
@@ -389,14 +396,14 @@ class Module:
         return self.to(backend.float16)
 
     def type(self, dst_type):
-        """Cast every parameter and buffer to ``dst_type``."""
+        """把每个参数和 buffer 转成 ``dst_type``。"""
         dt = backend.normalize_dtype(dst_type)
         return self._apply(lambda a, f: a.astype(dt))
 
-    # ------------------------------------------------------------- state dict
+    # ------------------------------------------------------------- state_dict 存取
     def _state_items(self, prefix=""):
-        """(key, tensor, is_buffer) for every parameter and persistent buffer, recursively, with
-        PyTorch's keys: a module reachable under two names is listed under both."""
+        """递归地给出每个参数和持久 buffer 的 (键, 张量, 是否 buffer)，键与 PyTorch 相同：能从两个名字
+        到达的模块，在两个名字下都会列出。"""
         for n, p in self._parameters.items():
             if p is not None:
                 yield prefix + n, p
@@ -408,7 +415,10 @@ class Module:
                 yield from m._state_items(prefix + n + ".")
 
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
-        """OrderedDict name -> Tensor (each module's parameters, then its buffers, then its children),
+        """有序字典 名字 -> Tensor（每个模块先列参数，再列 buffer，再列子模块），名字与 PyTorch 相同。
+        值与模型共享内存（``keep_vars=True`` 时就是 Parameter 本身，否则是 detach 后的张量）。
+
+        English: OrderedDict name -> Tensor (each module's parameters, then its buffers, then its children),
         names as in PyTorch. The values share memory with the model (``keep_vars=True``: the
         Parameters themselves, else detached tensors)."""
         out = OrderedDict() if destination is None else destination
@@ -417,8 +427,10 @@ class Module:
         return out
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy the values (Tensors or NumPy arrays) into the parameters and buffers, in place.
+        """把值（Tensor 或 NumPy 数组）原地复制进参数和 buffer。
 
+        返回 ``(missing_keys, unexpected_keys)``。``strict`` 时有缺少或多出的键就报错并列出这些键；形状
+        不匹配时报错并写出键和两边的形状（与 PyTorch 的错误相同）。
         Returns ``(missing_keys, unexpected_keys)``. Raises RuntimeError naming the keys when
         ``strict`` and some are missing / unexpected, and naming the key and both shapes on a size
         mismatch (PyTorch's errors)."""
@@ -440,7 +452,7 @@ class Module:
             v = state_dict[k]
             arr = v.array if isinstance(v, Tensor) else v
             if not (isinstance(arr, np.ndarray) or hasattr(arr, "__cuda_array_interface__")):
-                arr = np.asarray(arr)                   # lists, scalars, other libraries' CPU tensors
+                arr = np.asarray(arr)                   # list、标量、其他库的 CPU 张量
             if tuple(arr.shape) != t.shape:
                 errors.append(f"size mismatch for '{k}': copying a param with shape {tuple(arr.shape)} from "
                               f"checkpoint, the shape in current model is {t.shape}.")
@@ -460,7 +472,7 @@ class Module:
                 t.array = arr.astype(t.array.dtype, copy=True)
         return _IncompatibleKeys(missing, unexpected)
 
-    # ------------------------------------------------------------- repr
+    # ------------------------------------------------------------- 打印（repr）
     def extra_repr(self):
         return ""
 

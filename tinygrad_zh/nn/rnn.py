@@ -12,7 +12,10 @@
     output:      (T, B, num_directions·H)（batch_first 时 (B, T, ·)）
     h_n (, c_n): (num_layers·num_directions, B, H)
 
-Truncated BPTT as in PyTorch: ``state.detach_()`` (RNN/GRU) or ``for s in state: s.detach_()``
+截断的 BPTT 与 PyTorch 相同：``state.detach_()``（RNN/GRU）或 ``for s in state: s.detach_()``（LSTM）
+把返回的状态从上一个 batch 的计算图上切下来，反向传播就不会一直追溯到序列开头。
+
+English: truncated BPTT as in PyTorch: ``state.detach_()`` (RNN/GRU) or ``for s in state: s.detach_()``
 (LSTM) cuts the returned states off the graph of the previous batch.
 """
 import math
@@ -39,7 +42,7 @@ def _check_sizes(name, input_size, hidden_size):
 
 
 class _RNNBase(Module):
-    """Shared parameters and the layer loop of RNN, LSTM and GRU (``gates`` = 1, 4 or 3 blocks of H rows)."""
+    """RNN、LSTM、GRU 共用的参数与逐层循环（``gates`` = 1、4 或 3 块，每块 H 行）。"""
     gates = 4
     layer_fn = None
 
@@ -84,7 +87,7 @@ class _RNNBase(Module):
 
     @property
     def all_weights(self):
-        """[[weight_ih, weight_hh, bias_ih, bias_hh] per layer and direction] (the Parameters)."""
+        """每层每个方向的 [weight_ih, weight_hh, bias_ih, bias_hh]（Parameter 本身）组成的列表。"""
         return [[getattr(self, n) for n in names] for names in self._all_weights]
 
     @property
@@ -95,10 +98,10 @@ class _RNNBase(Module):
         return {}
 
     def flatten_parameters(self):
-        """PyTorch compacts the weights for cuDNN here; our layers need nothing (kept for compatibility)."""
+        """PyTorch 在这里为 cuDNN 整理权重；我们的层不需要，保留它只为兼容。"""
 
     def reset_parameters(self):
-        """Every weight and bias ~ U(−1/√H, 1/√H) (PyTorch's default for recurrent layers)."""
+        """每个权重和偏置都服从 U(−1/√H, 1/√H)（PyTorch 循环层的默认初始化）。"""
         k = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
             init.uniform_(p, -k, k)
@@ -111,8 +114,8 @@ class _RNNBase(Module):
         return ws
 
     def _prepare(self, input, states):
-        """Checks input/state shapes; adds the batch dim to unbatched input. Returns
-        (input, batched, B, [state tensors of shape (L·dirs, B, H)])."""
+        """检查输入和状态的形状；没有 batch 维的输入补上 batch 维。返回
+        (input, batched, B, [形状为 (L·dirs, B, H) 的状态张量])。"""
         name = type(self).__name__
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
@@ -147,7 +150,7 @@ class _RNNBase(Module):
         return input, batched, B, out
 
     def _run(self, input, states):
-        """The layer loop. ``states``: list of (L·dirs, B, H) tensors or None."""
+        """逐层循环，每层每个方向一个节点。``states``：(L·dirs, B, H) 张量或 None 组成的列表。"""
         input, batched, B, states = self._prepare(input, states)
         dirs = 2 if self.bidirectional else 1
         H = self.hidden_size

@@ -3,7 +3,11 @@
     numeric  ∂f/∂xᵢ ≈ (f(x + ε eᵢ) − f(x − ε eᵢ)) / 2ε
     analytic ∂f/∂xᵢ from ``backward()``
 
-For a non-scalar output we check the gradient of ``Σ f(x) ⊙ v`` for a fixed random ``v`` (one
+它检验的正是链式法则的每一环：把每个输入元素轻轻推一下，看输出变了多少（数值导数），再与 ``backward()``
+算出的解析导数比较。输出不是标量时，检查固定随机向量 ``v`` 下 ``Σ f(x) ⊙ v`` 的梯度：只需一次反向，
+而不是每个输出元素一次；雅可比矩阵里只要有一项错了，几乎对任何 v 结果都会变。
+
+English: for a non-scalar output we check the gradient of ``Σ f(x) ⊙ v`` for a fixed random ``v`` (one
 backward instead of one per output element; a wrong Jacobian entry changes it for almost every v).
 """
 import numpy as np
@@ -13,7 +17,7 @@ from ..tensor import Tensor
 
 
 class GradcheckError(AssertionError):
-    """Raised by gradcheck with the input, element index and both values."""
+    """gradcheck 失败时抛出，信息里有输入的序号、元素下标以及解析值和数值两个结果。"""
 
 
 def _scalar(fn, inputs, v):
@@ -27,7 +31,10 @@ def _scalar(fn, inputs, v):
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, check=None, skip_kinks=False,
               kink_tol=None, raise_exception=True, seed=0):
-    """检查 ``fn(*inputs)`` 对每个浮点输入的梯度。Returns True or raises ``GradcheckError``.
+    """检查 ``fn(*inputs)`` 对每个浮点输入的梯度：全部通过返回 True，否则抛出 ``GradcheckError``。
+
+    ``skip_kinks`` 跳过左右差分对不上的元素（relu 在 0 处、max 的并列）：那里导数不存在，怎么回答都"对"。
+    Returns True or raises ``GradcheckError``.
 
     Args:
         fn: function of Tensors returning a Tensor (any shape).
@@ -52,7 +59,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, check=None, skip_kinks
         xs.append((t, floating))
     args = [t for t, _ in xs]
     if not any(floating for _, floating in xs):
-        return True                      # nothing differentiable to check
+        return True                      # 没有可求导的输入，无需检查
     probe = fn(*args)
     if isinstance(probe, (tuple, list)):
         probe = probe[0]
@@ -67,7 +74,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, check=None, skip_kinks
         if not floating:
             continue
         analytic = np.zeros(t.shape) if t.grad is None else np.asarray(t.grad.numpy(), np.float64)
-        data = t.array     # perturbed in place through multi-indices: works for any memory layout
+        data = t.array     # 用多维下标原地扰动：任何内存布局（包括非连续视图）都适用
         with no_grad():
             for idx in np.ndindex(*t.shape):
                 orig = data[idx].item()
