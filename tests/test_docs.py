@@ -15,6 +15,9 @@ write land there); ``python tests/test_docs.py`` instead runs them inside docs/,
 committed pictures docs/img/*.png from the pages' own code (needs Graphviz's ``dot``);
 ``python tests/test_docs.py 04 05`` does that for some pages only.
 ``python tests/test_docs.py --show 01`` prints each block's actual output (for writing a page).
+``python tests/test_docs.py --check 03`` is the learner's check of a page (docs/learning_path.md): it runs
+the page in a temporary directory, compares the output with the page, and exits 1 on a mismatch
+(no page names: every page 00-09).
 """
 import contextlib
 import io
@@ -186,8 +189,43 @@ def test_output_matching_rules():
     assert output_matches("tensor([1.,  2.])", "tensor([1., 2.])")
 
 
+def check_pages(prefixes):
+    """``--check [PAGE ...]``: run pages like the tests do and say, in Chinese, whether the output matches.
+
+    Returns the exit status: 0 all match, 1 a page failed, 2 no page has that name."""
+    import tempfile
+    chosen = [p for p in PAGES if not prefixes or any(p.name.startswith(a) for a in prefixes)]
+    if not chosen:
+        print(f"没有以 {' / '.join(prefixes)} 开头的教程页（no page {' '.join(prefixes)}）；"
+              f"可选：{' '.join(p.name[:2] for p in PAGES)}")
+        return 2
+    failed = 0
+    for p in chosen:
+        missing = [exe for exe in NEEDS.get(p.name[:2], ()) if shutil.which(exe) is None]
+        if missing:
+            print(f"✗ {p.name}：需要 {', '.join(missing)}（例如 apt-get install {' '.join(missing)}）"
+                  f"（needs {', '.join(missing)}）")
+            failed += 1
+            continue
+        with tempfile.TemporaryDirectory() as d:
+            (pathlib.Path(d) / "img").mkdir()
+            try:
+                run_page(p, d)
+            except Exception as e:                  # AssertionError: a block raised or printed otherwise
+                print(f"✗ {p.name}：没有通过：代码出错了，或者打印的和页面上的不一样（failed）\n{e}")
+                failed += 1
+                continue
+        print(f"✓ {p.name}：全部代码块都运行了，输出与页面一致（all blocks ran, the output matches the page）")
+    if failed:
+        print(f"\n{failed} 页没有通过检查（{failed} page(s) failed）")
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
+    if len(sys.argv) > 1 and sys.argv[1] == "--check":
+        sys.exit(check_pages(sys.argv[2:]))
     if len(sys.argv) > 2 and sys.argv[1] == "--show":
         for p in PAGES:
             if p.name.startswith(sys.argv[2]):
