@@ -1,10 +1,18 @@
-"""Adam 与 AdamW：带偏差修正的一阶、二阶矩自适应学习率。"""
+"""Adam 与 AdamW：带偏差修正的一阶、二阶矩自适应学习率。
+
+拿到 ``backward()`` 给出的梯度 g 后，Adam 不直接走 -lr·g，而是用 g 的滑动平均（方向）除以 g² 的滑动平均
+的平方根（尺度），让每个参数有自己的步长。``_update`` 的每一行与类 docstring 里的公式对应；GPU 上用一个
+融合 kernel 一次算完。
+
+English: Adam and AdamW (first and second moment estimates with bias correction); the update lines
+follow the formula in the class docstring, and on the GPU one fused kernel does the whole update.
+"""
 import math
 
 from ..backend import array_module
 from .optimizer import Optimizer, check_hparam, check_torch_flags
 
-_cuda_adam = None       # tinygrad_zh.cuda's fused kernel, looked up once (False: not available)
+_cuda_adam = None       # tinygrad_zh.cuda 的融合 kernel，只查找一次（False 表示没有）
 
 
 def _fused_adam_kernel():
@@ -59,7 +67,7 @@ class Adam(Optimizer):
         for p, g in self._grads(group):
             theta, xp = p.array, array_module(p.array)
             state = self.state.get(p)
-            if state is None:                   # buffers allocated once, like the parameter
+            if state is None:                   # 状态缓冲只分配一次，dtype 和设备与参数相同
                 state = self.state[p] = {"step": 0, "exp_avg": self._zeros_like(p),
                                          "exp_avg_sq": self._zeros_like(p)}
                 if amsgrad:
@@ -68,7 +76,7 @@ class Adam(Optimizer):
             m, v = state["exp_avg"], state["exp_avg_sq"]
             if p.device == "cuda" and theta.dtype.char in "fd" and not (amsgrad or maximize) \
                     and _fused_adam_kernel():
-                _cuda_adam(theta, g, m, v, lr, b1, b2, eps, wd, t, decoupled)   # one fused kernel
+                _cuda_adam(theta, g, m, v, lr, b1, b2, eps, wd, t, decoupled)   # 一个融合 kernel 算完
                 continue
             vmax = None
             if amsgrad:
@@ -85,20 +93,20 @@ class Adam(Optimizer):
                     g = xp.negative(g, out=self._scratch(theta, 0))
                 if wd != 0:
                     if decoupled:
-                        theta *= 1 - lr * wd                                      # θ = θ(1 - lr·λ)
-                    else:                                                         # g = g + λθ
+                        theta *= 1 - lr * wd                                      # 解耦衰减：θ = θ(1 - lr·λ)
+                    else:                                                         # L2 衰减：g = g + λθ
                         g = xp.add(g, self._scaled(theta, wd, 1), out=self._scratch(theta, 0))
-                s = xp.subtract(g, m, out=self._scratch(theta, 1))                # m = m + (1-β₁)(g - m)
+                s = xp.subtract(g, m, out=self._scratch(theta, 1))                # 一阶矩：m = m + (1-β₁)(g - m)
                 s *= 1 - b1
                 m += s
-                v *= b2                                                           # v = β₂v + (1-β₂)g²
+                v *= b2                                                           # 二阶矩：v = β₂v + (1-β₂)g²
                 s = xp.multiply(g, g, out=s)
                 s *= 1 - b2
                 v += s
-                if vmax is not None:                                              # amsgrad
+                if vmax is not None:                                              # amsgrad：分母只增不减
                     xp.maximum(vmax, v, out=vmax)
                     v = vmax
-                denom = xp.sqrt(v, out=s)                                         # √v + ε_t
+                denom = xp.sqrt(v, out=s)                                         # 分母：√v + ε_t
                 denom += eps_t
                 step = xp.divide(m, denom, out=s)
                 step *= step_size

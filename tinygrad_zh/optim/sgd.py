@@ -1,4 +1,11 @@
-"""SGD：随机梯度下降（可选动量、Nesterov、权重衰减）。"""
+"""SGD：随机梯度下降（可选动量、Nesterov、权重衰减）。
+
+``backward()`` 算出 ∂L/∂θ 之后，最简单的用法就是沿负梯度走一小步：θ ← θ - lr·g。``_update`` 的每一行
+与类 docstring 里的公式一一对应。
+
+English: stochastic gradient descent with optional momentum, Nesterov momentum and weight decay; each
+line of ``_update`` matches a line of the formula in the class docstring.
+"""
 from ..backend import array_module
 from .optimizer import Optimizer, check_hparam, check_torch_flags
 
@@ -22,9 +29,9 @@ class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False, fused=None):
         check_torch_flags("SGD", foreach=foreach, fused=fused, differentiable=differentiable)
-        lr = check_hparam("SGD", "lr", lr, label="learning rate")     # PyTorch >= 2.x: default 1e-3
+        lr = check_hparam("SGD", "lr", lr, label="learning rate")     # PyTorch 2.x 起默认 1e-3
         momentum = check_hparam("SGD", "momentum", momentum)
-        dampening = check_hparam("SGD", "dampening", dampening, low=-float("inf"))   # any number, as in PyTorch
+        dampening = check_hparam("SGD", "dampening", dampening, low=-float("inf"))   # 任何数都行，同 PyTorch
         weight_decay = check_hparam("SGD", "weight_decay", weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: nesterov momentum requires a momentum > 0 and zero dampening")
@@ -45,7 +52,7 @@ class SGD(Optimizer):
                     first = True
             for theta, g, buf in self._blocks(p.array, g, buf):      # 大参数分块（见 Optimizer._blocks）
                 xp = array_module(theta)
-                # d = ±g + λθ, built in scratch slot 0 (never write into g: it may be shared)
+                # 在临时数组 0 里算 d = ±g + λθ（绝不写进 g：梯度数组可能被共享）
                 d = g
                 if maximize:
                     d = xp.negative(g, out=self._scratch(theta, 0))
@@ -53,12 +60,12 @@ class SGD(Optimizer):
                     d = xp.add(d, self._scaled(theta, wd, 1), out=self._scratch(theta, 0))
                 if mu != 0:
                     if first:
-                        buf[...] = d                                     # b₁ = g₁
+                        buf[...] = d                                     # 第一步：b₁ = g₁
                     else:
-                        buf *= mu                                        # b = μ·b + (1-τ)·g
+                        buf *= mu                                        # 动量：b = μ·b + (1-τ)·g
                         buf += d if tau == 0 else self._scaled(d, 1 - tau, 1)
-                    if nesterov:                                         # g + μ·b
+                    if nesterov:                                         # Nesterov：用 g + μ·b
                         d = xp.add(d, self._scaled(buf, mu, 1), out=self._scratch(theta, 0))
                     else:
                         d = buf
-                theta -= self._scaled(d, lr, 1)                          # θ = θ - lr·g
+                theta -= self._scaled(d, lr, 1)                          # 走一步：θ = θ - lr·g
