@@ -85,7 +85,7 @@ def backward(root, gradient=None, retain_graph=False, capture=None):
         if not retain_graph:
             fn.__dict__.clear()                 # 节点保存的数组不再需要：立即释放
             fn.parents = _Released
-        gouts = gin = p = g = None  # 现在就放开这个节点的数组，不必等到下一个节点的 backward 算完
+        gouts = gin = p = g = None  # 现在就丢掉对本节点数组的引用，不必等下一个节点的 backward 算完才释放
     for cb in after:                # 此时所有叶子梯度都已算完（例如 DDP 在这里对梯度取平均）
         cb()
 
@@ -174,10 +174,10 @@ class Function(_pytorch_form.FunctionCtx):
     may_overwrite_saved = False   # 不保留计算图时，由 backward() 对每个节点单独设置
     _ctx_style = False            # PyTorch 写法的子类（静态方法 forward(ctx, ...)）为 True
 
-    def forward(self, *args, **kwargs):  # pragma: no cover - abstract
+    def forward(self, *args, **kwargs):  # pragma: no cover - 抽象方法，子类实现
         raise NotImplementedError
 
-    def backward(self, *grads):  # pragma: no cover - abstract
+    def backward(self, *grads):  # pragma: no cover - 抽象方法，子类实现
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
     def __init_subclass__(cls, **kwargs):

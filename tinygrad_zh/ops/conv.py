@@ -556,7 +556,7 @@ class MaxPool2dWithIndicesFn(MaxPool2dFn):
                                          self.dilation)
 
     def backward(self, g, g_indices=None):
-        """与 MaxPool2dFn 相同：∂y/∂xₖ = 1 只对窗口里的最大值；下标输出是整数，不传梯度。"""
+        """与 MaxPool2dFn 相同：∂y/∂xₖ = 1 只对窗口里的最大值 —— 梯度只流回"赢家"；下标输出是整数，不传梯度。"""
         if g is None:
             return (None,)
         return super().backward(g)

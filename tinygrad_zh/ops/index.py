@@ -142,7 +142,8 @@ class SetItem(Function):
         return out
 
     def backward(self, g):
-        """out = x 但 key 处被 v 覆盖：∂out/∂x 在 key 处为 0、别处为 1；∂out/∂v = g[key]（v 被广播时求和）。"""
+        """out = x 但 key 处被 v 覆盖：∂out/∂x 在 key 处为 0、别处为 1；∂out/∂v = g[key]（v 被广播时求和）
+        —— 被覆盖的旧值不再影响输出，那些位置的梯度全部归 v。"""
         gx = g.copy()
         gx[self.key] = 0
         gv = unbroadcast(array_module(g).asarray(g[self.key]), self.v_shape)
@@ -193,7 +194,8 @@ class ScatterAdd(Function):
         return a + scatter_add_along(a.shape, dim, idx, src)
 
     def backward(self, g):
-        """∂out/∂x = 1（原样传回）；∂out/∂src = g 沿 dim 在 idx 处取值（和 gather 相同）。"""
+        """out = x + scatter_add(idx, src):  ∂out/∂x = 1（原样传回）；∂out/∂src = g 沿 dim 在 idx 处取值
+        —— 散加的反向就是按同样的下标把梯度取回来（和 gather 相同）。"""
         xp = array_module(g)
         taken = _take(g[tuple(slice(0, n) if i != self.dim else slice(None)
                               for i, n in enumerate(self.idx.shape))], self.dim, self.idx)

@@ -37,7 +37,7 @@ _CONSTS = {}
 
 
 def _gate_consts(xp, dtype, H):
-    """四个门 [i | f | g | o] 每一列的常数（按 模块/dtype/H 缓存）。
+    """四个门 [i | f | g | o] 每一列的常数（按数组模块、dtype 和 H 缓存）。
 
     有了它们，四个门可以用同一组整块数组运算算完：sigmoid 列先乘 0.5 再做 tanh，最后乘 0.5 加 0.5；
     tanh 列乘 1 加 0。反向时局部导数统一写成 (1 - y)(y + kink)：sigmoid 列得到 y(1-y)，tanh 列得到 1-y²。

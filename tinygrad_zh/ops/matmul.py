@@ -2,7 +2,7 @@
 
 神经网络里绝大部分计算都在这里。链式法则落到矩阵上只有两条公式：Z = A·B 时，
 ∂L/∂A = ∂L/∂Z · Bᵀ，∂L/∂B = Aᵀ · ∂L/∂Z（只有这样写形状才对得上）。``Linear`` 把 matmul、转置和
-加偏置合成一个节点，反向时少建两个中间梯度。
+加偏置合成一个节点，省掉两个中间节点和它们的梯度数组。
 
 English: matrix product (1-D, 2-D, batched N-D with broadcasting) and the fused ``Linear`` node
 (x @ Wᵀ + b); backward uses ∂L/∂A = G·Bᵀ and ∂L/∂B = Aᵀ·G.

@@ -208,7 +208,7 @@ class Optimizer:
                         (v.dtype != p.array.dtype or device_of(v) != device_of(p.array)):
                     st[k] = to_device(v, device_of(p.array)).astype(p.array.dtype, copy=False)
 
-    def _update(self, group):  # pragma: no cover - abstract
+    def _update(self, group):  # pragma: no cover - 抽象方法，子类实现
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
 
     # ------------------------------------------------------------------ 给子类用的辅助函数
