@@ -2,6 +2,7 @@
 
     python bench/run.py                      # everything on the CPU (a few minutes)
     python bench/run.py --quick              # fewer points and repeats, 1,000 steps of growth check
+    python bench/run.py --smoke --device cuda   # every section once, smallest sizes: does it run? (CI, simulator)
     python bench/run.py --steps 2000         # memory growth over 2,000 steps instead of 10,000
     python bench/run.py --only overhead,memory
     python bench/run.py --device cuda        # GPU: tinygrad_zh (CuPy) against PyTorch CUDA
@@ -34,7 +35,7 @@ from models import CONFIGS, tg_step, torch_step  # noqa: E402
 SECTIONS = ("overhead", "memory", "scaling", "workloads")
 
 
-def _workloads(names, device, quick, sync, log):
+def _workloads(names, device, quick, sync, log, smoke=False):
     """ms/step of each workload in tinygrad_zh, PyTorch and (CPU) the yardstick's NumPy reference."""
     from memory import _numpy_reference
     torch = try_torch(device)
@@ -46,8 +47,8 @@ def _workloads(names, device, quick, sync, log):
             steps["torch"] = torch_step(name, device)[0]
         if numpy_ref is not None:
             steps["numpy"] = numpy_ref.Workload(name, wl.init_params(name), wl.make_data(name)).step
-        res = interleaved_times(steps, repeats=3 if quick else 5, min_repeat_s=0.3 if quick else 1.0,
-                                sync=sync)
+        res = interleaved_times(steps, repeats=1 if smoke else 3 if quick else 5,
+                                min_repeat_s=0.0 if smoke else 0.3 if quick else 1.0, sync=sync)
         row = {f"{k}_ms": round(v["median_ms"], 3) for k, v in res.items()}
         for ref in ("torch", "numpy"):
             if f"{ref}_ms" in row:
@@ -61,6 +62,9 @@ def _workloads(names, device, quick, sync, log):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer points and repeats (about a minute or two)")
+    ap.add_argument("--smoke", action="store_true",
+                    help="every section once at its smallest size, one repeat: checks that the benchmark runs "
+                         "(CI runs it on the CUDA simulator); its figures mean nothing")
     ap.add_argument("--steps", type=int, default=None,
                     help="steps of the memory growth check (default 10000, --quick 1000)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -85,7 +89,8 @@ def main(argv=None):
     if bad:
         ap.error(f"unknown sections {sorted(bad)}; expected some of {SECTIONS}")
     names = [n for n in args.workloads.split(",") if n]
-    steps = args.steps if args.steps is not None else (1000 if args.quick else 10000)
+    args.quick = args.quick or args.smoke
+    steps = args.steps if args.steps is not None else (100 if args.smoke else 1000 if args.quick else 10000)
 
     malloc = "default" if args.default_malloc else ("pinned" if pin_malloc() else "default (mallopt failed)")
     torch = try_torch()
@@ -111,7 +116,7 @@ def main(argv=None):
 
     if "overhead" in sections:
         from overhead import per_op_overhead
-        o = per_op_overhead(args.device, repeats=5 if args.quick else 9, sync=sync)
+        o = per_op_overhead(args.device, repeats=1 if args.smoke else 5 if args.quick else 9, sync=sync)
         summary["overhead"] = o
         print(f"\n[overhead] chain of {o['n_ops']} tiny ops, forward + backward: tinygrad_zh "
               f"{o['tg_us_per_op']} µs/op" + (f", PyTorch {o['torch_us_per_op']} µs/op, ratio "
@@ -138,7 +143,7 @@ def main(argv=None):
     if "scaling" in sections:
         from scaling import CURVES, plot, run_curve
         print("\n[scaling] ms per training step", flush=True)
-        curves = {k: run_curve(k, args.quick, args.device, sync) for k in CURVES}
+        curves = {k: run_curve(k, args.quick, args.device, sync, smoke=args.smoke) for k in CURVES}
         summary["scaling"] = curves
         if not args.no_plots:
             summary["plots"] = [os.path.relpath(p, ROOT) for p in plot(curves, args.device)]
@@ -146,7 +151,7 @@ def main(argv=None):
 
     if "workloads" in sections:
         print("\n[workloads] ms per training step (median of interleaved repeats)", flush=True)
-        summary["workloads"] = _workloads(names, args.device, args.quick, sync, print)
+        summary["workloads"] = _workloads(names, args.device, args.quick, sync, print, smoke=args.smoke)
 
     summary["wall_s"] = round(time.perf_counter() - t_start, 1)
     print(json.dumps(summary))

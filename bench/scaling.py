@@ -23,17 +23,18 @@ CURVES = {
 }
 
 
-def run_curve(key, quick=False, device="cpu", sync=lambda: None, log=print):
-    """[{value, tg_ms, torch_ms, ratio}] for the points of curve ``key``."""
+def run_curve(key, quick=False, device="cpu", sync=lambda: None, log=print, smoke=False):
+    """[{value, tg_ms, torch_ms, ratio}] for the points of curve ``key`` (``smoke``: the first point,
+    timed once)."""
     spec, torch = CURVES[key], try_torch(device)
     points = []
-    for v in spec["quick" if quick else "full"]:
+    for v in spec["quick" if quick else "full"][:1 if smoke else None]:
         kw = {spec["param"]: v}
         steps = {"tg": tg_step(spec["workload"], device, **kw)[0]}
         if torch is not None:
             steps["torch"] = torch_step(spec["workload"], device, **kw)[0]
-        res = interleaved_times(steps, repeats=2 if quick else 3, min_repeat_s=0.2 if quick else 0.5,
-                                sync=sync)
+        res = interleaved_times(steps, repeats=1 if smoke else 2 if quick else 3,
+                                min_repeat_s=0.0 if smoke else 0.2 if quick else 0.5, sync=sync)
         row = dict(value=v, tg_ms=round(res["tg"]["median_ms"], 3),
                    torch_ms=round(res["torch"]["median_ms"], 3) if torch is not None else None)
         row["ratio"] = round(row["tg_ms"] / row["torch_ms"], 3) if row["torch_ms"] else None
