@@ -9,6 +9,7 @@
 Run with ``pytest -m cuda``.
 """
 import importlib
+import pathlib
 
 import numpy as np
 import pytest
@@ -327,3 +328,14 @@ def test_save_cuda_load_cpu(tmp_path):
         np.testing.assert_array_equal(sd[k].numpy(), v.numpy())
     back = tg.load(path)                           # default: back to the device it was saved from
     assert all(t.device == "cuda" for t in back.values())
+
+
+def test_page_08_runs_its_gpu_code_on_cuda(tmp_path):
+    """docs/08_gpu.md's code takes its ``if tg.cuda_available():`` branch here (on the simulator
+    without a GPU): the sigmoid and its gradient run on device arrays and match the CPU."""
+    import sys
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+    from test_docs import DOCS, run_page
+    ns = run_page(DOCS / "08_gpu.md", tmp_path)
+    assert ns["yc"].device == "cuda" and type(ns["yc"].array).__module__ == "cupy"
+    assert ns["xc"].grad is not None and ns["xc"].grad.device == "cuda"

@@ -310,14 +310,33 @@ def test_dataloader_tensor_input_and_concat():
     assert got.tolist() == [0, 1, 2, 10, 11]
 
 
-@pytest.mark.skipif(not tg.cuda_available(), reason="needs CuPy and a GPU")
+@pytest.mark.cuda
+@pytest.mark.skipif(not tg.cuda_available(), reason="needs a GPU or the CUDA simulator")
 def test_dataloader_device_cuda():
-    loader = D.DataLoader(D.TensorDataset(np.arange(8.0), np.arange(8)), batch_size=4, device="cuda")
+    """``device="cuda"``: every batch (the sliced fast path of TensorDataset, the default collate of a
+    generic dataset with dicts, in-process workers, shuffling) arrives as device arrays with the same
+    values as on the CPU; on the simulator, putting a batch on the device never reads it back."""
+    ds = D.TensorDataset(np.arange(8.0), np.arange(8))
+    loader = D.DataLoader(ds, batch_size=4, device="cuda")
     xb, yb = next(iter(loader))
     assert xb.device == "cuda" and yb.device == "cuda" and yb.tolist() == [0, 1, 2, 3]
-    xb, = next(iter(D.DataLoader(PairDataset(4), batch_size=2, device="cuda",
-                                 collate_fn=None)))[:1]
-    assert xb.device == "cuda"
+    assert type(xb.array).__module__ == "cupy" and xb.dtype == tg.float32 and yb.dtype == tg.int64
+    gen = D.DataLoader(PairDataset(6), batch_size=4, device="cuda", num_workers=2)
+    x, label, extra = next(iter(gen))
+    assert x.device == label.device == "cuda" and all(v.device == "cuda" for v in extra.values())
+    ref = next(iter(D.DataLoader(PairDataset(6), batch_size=4)))
+    np.testing.assert_array_equal(x.numpy(), ref[0].numpy())
+    assert label.tolist() == ref[1].tolist()
+    a, c = ([b.tolist() for b, _ in D.DataLoader(ds, batch_size=3, shuffle=True, device=d,
+                                                 generator=tg.Generator().manual_seed(5))] for d in ("cuda", None))
+    assert a == c and sorted(sum(a, [])) == list(range(8))
+    sim = getattr(tg.backend.require_cuda(), "is_simulator", False)
+    if sim:
+        from tinygrad_zh.cuda import sim as cudasim
+        with cudasim.count() as n:
+            for xb, yb in D.DataLoader(ds, batch_size=4, device="cuda"):
+                pass
+        assert n.d2h == 0 and n.h2d == 4, n.report()
 
 
 # ---------------------------------------------------------------------- text
