@@ -488,11 +488,15 @@ def test_every_example_trains_on_cuda_like_on_cpu(name, module, extra, mini_data
     else:
         gpu, _ = run(module, [*argv, "--device", "cuda"], capsys)
     assert gpu["device"] == "cuda" and cpu["device"] == "cpu"
+    # the simulator computes with NumPy: float32 rounding apart, the CPU's numbers; a real GPU sums in
+    # another order, which may flip a borderline prediction (one of the 200 test images = 0.005)
+    tol = dict(rel=1e-4, abs=1e-5) if sim is not None else dict(rel=2e-3, abs=2e-3)
     for k, v in cpu.items():
         if k in ("device", "seconds"):
             continue
         if isinstance(v, float):
-            assert gpu[k] == pytest.approx(v, rel=1e-4, abs=1e-5), (k, cpu, gpu)
+            close = dict(abs=0.021) if "accuracy" in k and sim is None else tol
+            assert gpu[k] == pytest.approx(v, **close), (k, cpu, gpu)
         else:
             assert gpu[k] == v, (k, cpu, gpu)
     if sim is not None:
