@@ -356,8 +356,13 @@ def test_init_is_seeded_and_keeps_dtype_and_tensor():
     assert init.zeros_(w) is w and np.all(w.numpy() == 0)
     init.constant_(w, 0.25)
     assert np.all(w.numpy() == 0.25)
-    with pytest.raises(TypeError, match="floating point"):
-        init.ones_(tg.tensor([1, 2]))
+    with pytest.raises(TypeError, match="normal_: can only initialise floating point"):
+        init.normal_(tg.tensor([1, 2]))             # random values need a float tensor (PyTorch refuses too)
+    # constants fit any dtype, as in PyTorch: ones_ -> [1, 1], constant_(2.7) truncates to 2
+    assert init.ones_(tg.tensor([5, 7])).tolist() == [1, 1]
+    assert init.constant_(tg.tensor([5, 7]), 2.7).tolist() == [2, 2]
+    assert init.zeros_(tg.tensor([True, True])).tolist() == [False, False]
+    assert init.eye_(tg.zeros((2, 2), dtype="int64")).tolist() == [[1, 0], [0, 1]]
 
 
 def _fills_the_uniform_bound(w, bound):

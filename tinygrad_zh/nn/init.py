@@ -19,12 +19,14 @@ from ..random import rng_of
 from ..tensor import Tensor
 
 
-def _fill(tensor, values, name="init"):
+def _fill(tensor, values, name="init", any_dtype=False):
     """Write ``values`` (a NumPy array or scalar) into ``tensor`` in place, keeping its dtype, without
-    recording a graph (bumps the version counter like any in-place write)."""
+    recording a graph (bumps the version counter like any in-place write). Random initialisations
+    need a floating point tensor; constants (``any_dtype``) fit any dtype, as in PyTorch
+    (``constant_(long_tensor, 2.7)`` writes 2)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{name}: expected a Tensor / Parameter, got {type(tensor).__name__}")
-    if tensor.dtype.kind != "f":
+    if tensor.dtype.kind != "f" and not any_dtype:
         raise TypeError(f"{name}: can only initialise floating point tensors, got dtype {tensor.dtype}")
     arr = np.asarray(values).astype(tensor.dtype, copy=False)
     with no_grad():
@@ -104,22 +106,22 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 
 def constant_(tensor, val):
-    return _fill(tensor, val, "constant_")
+    return _fill(tensor, val, "constant_", any_dtype=True)
 
 
 def zeros_(tensor):
-    return _fill(tensor, 0, "zeros_")
+    return _fill(tensor, 0, "zeros_", any_dtype=True)
 
 
 def ones_(tensor):
-    return _fill(tensor, 1, "ones_")
+    return _fill(tensor, 1, "ones_", any_dtype=True)
 
 
 def eye_(tensor):
     """2-D identity matrix (ones on the diagonal)."""
     if tensor.ndim != 2:
         raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got shape {tensor.shape}")
-    return _fill(tensor, np.eye(*tensor.shape), "eye_")
+    return _fill(tensor, np.eye(*tensor.shape), "eye_", any_dtype=True)
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
