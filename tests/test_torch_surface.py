@@ -93,6 +93,21 @@ def test_factories_take_size_keyword_and_generator():
         tg.zeros(-1)
 
 
+def test_seeds_are_64_bit_as_in_pytorch():
+    for s in (0, 7, 2 ** 64 - 1, -1, -2 ** 63, 1.5, "3", True):
+        assert tg.manual_seed(s).initial_seed() == torch.manual_seed(s).initial_seed(), s
+    tg.manual_seed(-1)
+    a = tg.rand(3)
+    tg.manual_seed(2 ** 64 - 1)                    # the same seed: the same numbers
+    np.testing.assert_array_equal(tg.rand(3).numpy(), a.numpy())
+    for s in (2 ** 64, -2 ** 63 - 1):
+        with pytest.raises(ValueError, match=r"manual_seed: the seed must be within \[-2\*\*63, 2\*\*64 - 1\]"):
+            tg.manual_seed(s)
+        with pytest.raises(ValueError):
+            torch.manual_seed(s)
+    tg.manual_seed(0)
+
+
 def test_normal_and_multinomial_follow_their_distributions():
     tg.manual_seed(0)
     x = tg.normal(1.0, 0.5, (20000,))

@@ -20,7 +20,12 @@ class Generator:
         self._rng = np.random.default_rng(_DEFAULT_SEED)
 
     def manual_seed(self, seed):
-        self._seed = int(seed)
+        """Seeds are 64-bit, as in PyTorch: any integer in [-2**63, 2**64 - 1]; a negative one is read
+        as its unsigned 64-bit pattern (-1 -> 2**64 - 1)."""
+        seed = int(seed)
+        if not -2 ** 63 <= seed < 2 ** 64:
+            raise ValueError(f"manual_seed: the seed must be within [-2**63, 2**64 - 1], got {seed}")
+        self._seed = seed % 2 ** 64
         self._rng = np.random.default_rng(self._seed)
         return self
 
