@@ -190,32 +190,39 @@ def _block_sums(cp, mod, seed):
 @on_sim
 def test_launches_from_several_threads_and_after_fork(cp):
     """The blocks of a launch run on a pool of worker threads (which sleep between launches):
-    launches from several Python threads at once are serialised correctly, and a forked child
-    (which inherits no worker threads) starts its own pool instead of waiting forever."""
+    launches from several Python threads at once are serialised correctly, and a child forked
+    while other threads are launching (it inherits none of the workers, and their locks may be
+    held) starts a fresh pool instead of waiting forever or aborting."""
     import multiprocessing
     import threading
     mod = cp.RawModule(code=SRC)
-    _block_sums(cp, mod, 0)                                  # the parent's pool exists before the fork
-    errors = []
+    _block_sums(cp, mod, 0)                                  # the parent's pool exists before the forks
+    errors, stop = [], threading.Event()
 
     def worker(seed):
-        for k in range(20):
-            got, want = _block_sums(cp, mod, seed * 100 + k)
+        k = 0
+        while not stop.is_set() or k < 20:
+            got, want = _block_sums(cp, mod, seed * 1000 + k)
             if not np.allclose(got, want, rtol=1e-5, atol=1e-4):
                 errors.append((seed, k))
+            k += 1
     threads = [threading.Thread(target=worker, args=(s,)) for s in range(3)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    try:
+        for _ in range(8):
+            child = multiprocessing.get_context("fork").Process(target=_fork_child, args=(mod,))
+            child.start()
+            child.join(30)
+            alive = child.is_alive()
+            if alive:
+                child.kill()
+            assert not alive and child.exitcode == 0, "a kernel launch in a forked child hung or failed"
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
     assert errors == []
-    child = multiprocessing.get_context("fork").Process(target=_fork_child, args=(mod,))
-    child.start()
-    child.join(60)
-    alive = child.is_alive()
-    if alive:
-        child.kill()
-    assert not alive and child.exitcode == 0, "a kernel launch in a forked child hung or failed"
 
 
 def _fork_child(mod):

@@ -30,7 +30,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <pthread.h>
 #include <unistd.h>
+
+#include <new>
 
 #include <atomic>
 #include <condition_variable>
@@ -337,7 +340,7 @@ class Pool {
     template <class F>
     void run(F&& job) {
         std::lock_guard<std::mutex> one_launch_at_a_time(launch_mutex_);
-        if (owner_ != getpid()) start();  // first use, or a forked child (it has no workers)
+        if (!started_) start();
         {
             std::lock_guard<std::mutex> lock(m_);
             job_ = [&job](int w) { job(w); };
@@ -362,7 +365,7 @@ class Pool {
         return n ? n : 1;
     }
     void start() {
-        owner_ = getpid();
+        started_ = true;
         workers_ = wanted() - 1;
         for (unsigned w = 1; w <= workers_; ++w) std::thread([this, w] { loop((int)w); }).detach();
     }
@@ -387,14 +390,30 @@ class Pool {
     unsigned long generation_ = 0;
     unsigned workers_ = 0;
     int busy_ = 0;
-    pid_t owner_ = 0;
+    bool started_ = false;
 };
 
-// never destroyed: detached workers may still sleep in it when the process exits
+// Never destroyed: detached workers may still sleep in it when the process exits. A forked child
+// gets a fresh pool (and error lock): it inherits none of the parent's threads, and the old
+// pool's mutexes and condition variables may be held or waited on by threads that do not exist
+// there, so using them could block forever.
+static std::atomic<Pool*> g_pool{nullptr};
+
 static Pool& pool() {
-    static Pool* p = new Pool();
+    Pool* p = g_pool.load();
+    if (p == nullptr) {
+        Pool* fresh = new Pool();  // no threads until its first run()
+        if (g_pool.compare_exchange_strong(p, fresh)) p = fresh;
+        else delete fresh;         // another thread created it first
+    }
     return *p;
 }
+
+static void after_fork_in_child() {
+    g_pool.store(nullptr);
+    new (&g_error_mutex) std::mutex();
+}
+static const int g_atfork_registered = pthread_atfork(nullptr, nullptr, after_fork_in_child);
 
 // dims = gx, gy, gz, bx, by, bz; returns 0 or 1 (then tgsim_error() says why).
 template <class... A>
