@@ -180,14 +180,17 @@ def test_zero_grad_semantics():
     (p * q).sum().backward()
     opt.zero_grad()                          # default: set_to_none=True
     assert p.grad is None and q.grad is None
-    shared = tg.tensor([7.0, 8.0])
-    p.grad = q.grad = shared
+    (p * q).sum().backward()
+    held = p.grad                            # someone holds the gradient tensor (as in PyTorch: it turns 0)
+    other = tg.Tensor._make(held.array, "cpu", None, 0)     # another tensor on the same array memory
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(p.grad.array, [0.0, 0.0])
+    assert p.grad is held and held.tolist() == [0.0, 0.0] and q.grad.tolist() == [0.0, 0.0]
     assert p.grad.array.dtype == p.array.dtype
-    np.testing.assert_array_equal(shared.array, [7.0, 8.0])   # the shared array was not zeroed in place
+    assert other.tolist() == [3.0, 4.0]      # new zero storage: the old array is not written to
     (p * q).sum().backward()                 # accumulation starts from zero
     np.testing.assert_allclose(p.grad.array, q.array)
+    for zero in (lambda: opt.zero_grad(set_to_none=False), lambda: tg.nn.Sequential().zero_grad(False)):
+        zero()                               # an empty Module and repeated calls are fine
 
 
 def test_params_without_grad_are_skipped():

@@ -330,11 +330,13 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none=True):
+        """清空每个参数的梯度，规则与 ``Optimizer.zero_grad`` 相同（见 optim/optimizer.py）：默认
+        ``p.grad = None``；``set_to_none=False`` 时 ``p.grad`` 还是同一个张量，换上全 0 的新存储。"""
         for p in self.parameters():
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.array[...] = 0
+                p.grad.array = p._xp.zeros_like(p.grad.array)
 
     def requires_grad_(self, requires_grad=True):
         for p in self.parameters():

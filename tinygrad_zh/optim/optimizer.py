@@ -165,7 +165,9 @@ class Optimizer:
     # ------------------------------------------------------------------ 梯度与更新
     def zero_grad(self, set_to_none=True):
         """清空梯度。set_to_none=True（默认）：``p.grad = None``，省内存，且下一次 backward 直接
-        写入新梯度；False：换成一个全 0 的新数组（不原地清零：梯度数组可能被多个参数共享）。"""
+        写入新梯度；False：``p.grad`` 还是同一个张量，值变成全 0（与 PyTorch 一样，拿着它的人看到 0）。
+        我们给它换上一块新的全 0 存储，而不往旧数组里写 0：一块梯度数组可能同时是别的张量的梯度
+        （例如保留了梯度的中间结果），原地写会把它们一起清掉。"""
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -173,7 +175,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = Tensor._make(array_module(p.array).zeros_like(p.array), p.device, None, 0)
+                    p.grad.array = array_module(p.grad.array).zeros_like(p.grad.array)
 
     @no_grad()
     def step(self, closure=None):
