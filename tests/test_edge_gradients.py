@@ -257,3 +257,16 @@ def test_clone_is_a_separate_copy_of_the_same_tensor_that_keeps_the_graph():
     assert ct.data_ptr() != bt.data_ptr()
     (ct * w).sum().backward()
     np.testing.assert_array_equal(base.grad.numpy(), bt.grad.numpy())
+
+
+# ------------------------------------------------------------------------------------- a ** b
+def test_pow_of_two_tensors_at_zero_and_negative_bases_like_torch():
+    """∂(a^b)/∂b = a^b·ln a: NaN for a < 0 (ln undefined; it was silently 0), -inf at a = 0 with
+    b < 0, and 0 at a = 0 with b >= 0; ∂/∂a = 0 where b = 0 (a⁰ is constant, also at a = 0)."""
+    a = np.array([0.0, 0.0, -2.0, 3.0, -2.0, 0.0, 0.5])
+    b = np.array([2.0, -1.0, 0.5, 2.0, 2.0, 0.0, -3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                   # NumPy's forward warns about 0**-1, (-2)**0.5
+        _same([a, b], lambda x, y: x ** y, lambda x, y: x ** y, finite_grad=False)
+        _same([np.array([[0.0, 2.0], [-1.0, 3.0]]), np.array([2.0, 0.0])],      # broadcast exponent
+              lambda x, y: x ** y, lambda x, y: x ** y, finite_grad=False)

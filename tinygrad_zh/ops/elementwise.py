@@ -125,11 +125,18 @@ class Pow(_Binary):
     def backward(self, g):
         """z = a^b:  ∂z/∂a = b·a^(b-1), ∂z/∂b = a^b·ln a —— 底数按幂函数求导，指数按指数函数求导。"""
         xp = array_module(g)
-        ga = unbroadcast(g * self.b * self.a ** (self.b - 1), self.a_shape) if self.needs_input_grad[0] else None
+        ga = None
+        if self.needs_input_grad[0]:     # b = 0：a⁰ = 1 是常数，导数 0（a = 0 处也是，而不是 0·0⁻¹ = nan）
+            ga = unbroadcast(xp.where(self.b == 0, 0, g * self.b * self.a ** (self.b - 1)).astype(g.dtype),
+                             self.a_shape)
         gb = None
         if self.needs_input_grad[1]:
-            # log 只作用在正数上（其余换成 1），不会产生 divide/invalid 警告，也就不需要 errstate（CuPy 没有）
-            loga = xp.where(self.a > 0, xp.log(xp.where(self.a > 0, self.a, 1)), 0).astype(g.dtype)
+            # 与 PyTorch 相同：a < 0 时 ln a 无定义，梯度是 nan；a = 0 时 ln a = -∞（b < 0 时梯度 -∞），但 b ≥ 0
+            # 时 a^b 在 a = 0 附近不随 b 变，梯度取 0。log 只作用在正数上，所以不会有 divide/invalid 警告，
+            # 也就不需要 errstate（CuPy 没有）。
+            a, b = self.a, self.b
+            loga = xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), xp.where(a == 0, -xp.inf, xp.nan))
+            loga = xp.where((a == 0) & (b >= 0), 0, loga).astype(g.dtype)
             gb = unbroadcast(g * self.out * loga, self.b_shape)
         return ga, gb
 
