@@ -65,6 +65,19 @@ def test_module_to_an_integer_dtype_is_refused_like_torch(dtype):
         lin.to(dtype=dtype)
 
 
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_module_type_to_an_integer_dtype_needs_parameters_without_grad_like_torch(dtype):
+    with pytest.raises(RuntimeError):
+        torch.nn.Linear(2, 2).type(getattr(torch, dtype))
+    lin = tg.nn.Linear(2, 2)
+    with pytest.raises(RuntimeError, match=rf"nn.Module.type\({dtype}\): parameters that require grad must stay "
+                                           r"floating point \(weight, bias\)"):
+        lin.type(dtype)
+    assert lin.weight.dtype == np.float32                                   # nothing changed
+    frozen, frozen_t = tg.nn.Linear(2, 2).requires_grad_(False), torch.nn.Linear(2, 2).requires_grad_(False)
+    assert str(frozen.type(dtype).weight.dtype) == str(frozen_t.type(getattr(torch, dtype)).weight.dtype)[6:]
+
+
 def test_module_to_a_float_dtype_still_works():
     lin = tg.nn.Linear(2, 2).to("float64")
     assert lin.weight.dtype == np.float64 and lin.weight.requires_grad

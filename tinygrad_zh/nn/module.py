@@ -398,8 +398,15 @@ class Module:
         return self.to(backend.float16)
 
     def type(self, dst_type):
-        """把每个参数和 buffer 转成 ``dst_type``。"""
+        """把每个参数和 buffer 转成 ``dst_type``。整数/布尔类型只在没有参数需要梯度时才行（与 PyTorch
+        相同：整数张量不能求导）。"""
         dt = backend.normalize_dtype(dst_type)
+        if dt.kind != "f":
+            needs = [n for n, p in self.named_parameters() if p.requires_grad]
+            if needs:
+                raise RuntimeError(f"nn.Module.type({dt}): parameters that require grad must stay floating "
+                                   f"point ({', '.join(needs[:3])}{', ...' if len(needs) > 3 else ''}); call "
+                                   f"requires_grad_(False) first to keep integer copies")
         return self._apply(lambda a, f: a.astype(dt))
 
     # ------------------------------------------------------------- state_dict 存取
