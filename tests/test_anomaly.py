@@ -60,3 +60,27 @@ def test_without_anomaly_mode_nothing_is_checked_and_as_decorator():
     with pytest.raises(RuntimeError, match="SqrtBackward"):
         step()
     assert not tg.autograd.is_anomaly_enabled()
+
+
+def test_a_pytorch_form_function_is_located_too():
+    """A custom ``autograd.Function`` (ctx form) whose backward makes NaN: the error names it and the
+    line that applied it (it used to say "created before anomaly detection was enabled")."""
+    class BadLog(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a.log()
+
+        @staticmethod
+        def backward(ctx, g):
+            a, = ctx.saved_tensors
+            return g * (a - a) / (a - a)                      # 0/0 = nan
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with tg.autograd.detect_anomaly():
+        y = BadLog.apply(x)                                   # the line the error must show
+        with pytest.raises(RuntimeError) as info, np.errstate(invalid="ignore"):
+            y.sum().backward()
+    msg = str(info.value)
+    assert "Function 'BadLogBackward' returned nan values" in msg
+    assert "y = BadLog.apply(x)" in msg and "created before" not in msg

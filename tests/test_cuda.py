@@ -339,3 +339,25 @@ def test_page_08_runs_its_gpu_code_on_cuda(tmp_path):
     ns = run_page(DOCS / "08_gpu.md", tmp_path)
     assert ns["yc"].device == "cuda" and type(ns["yc"].array).__module__ == "cupy"
     assert ns["xc"].grad is not None and ns["xc"].grad.device == "cuda"
+
+
+def test_moving_a_tensor_between_devices_is_part_of_the_graph_like_torch():
+    """``y = x.to('cuda')`` of a tensor that requires grad is a node (as in PyTorch): the gradient is
+    copied back to x's device. It used to give a new leaf (leaf x) or drop the graph (non-leaf x), so
+    the gradient silently never reached x."""
+    w = tg.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    for make in (lambda: w, lambda: w * 2.0):                  # a leaf and a non-leaf
+        w.grad = None
+        x = make()
+        y = x.to("cuda")
+        assert y.device == "cuda" and y.requires_grad and not y.is_leaf and y.grad_fn is not None
+        back = (y * y).to("cpu")                              # and back again: two device nodes
+        assert back.device == "cpu" and back.requires_grad
+        back.sum().backward()
+        assert w.grad.device == "cpu"
+        scale = 1.0 if x is w else 4.0                        # d/dw Σ (2w)² = 8w = 4·(2w)
+        np.testing.assert_allclose(w.grad.numpy(), 2 * scale * w.detach().numpy())
+    with tg.no_grad():
+        assert not w.to("cuda").requires_grad
+    leaf = tg.tensor([1.0], requires_grad=True).to("cuda")   # torch: a non-leaf; .grad is not kept
+    assert not leaf.is_leaf

@@ -270,3 +270,52 @@ def test_pow_of_two_tensors_at_zero_and_negative_bases_like_torch():
         _same([a, b], lambda x, y: x ** y, lambda x, y: x ** y, finite_grad=False)
         _same([np.array([[0.0, 2.0], [-1.0, 3.0]]), np.array([2.0, 0.0])],      # broadcast exponent
               lambda x, y: x ** y, lambda x, y: x ** y, finite_grad=False)
+
+
+# ------------------------------------------------------------------- casts and piecewise-constant ops
+@pytest.mark.parametrize("cast", ["long", "int", "bool", "to_int32", "type_int64"])
+def test_an_integer_cast_does_not_require_grad_and_passes_no_gradient_like_torch(cast):
+    """x.long() of a tensor that requires grad is an integer tensor outside the graph (it used to
+    require grad, and a gradient flowed through the cast: d/dx Σ x·long(x) came out 2x, not long(x))."""
+    def fn(m):
+        def f(x):
+            c = {"long": lambda: x.long(), "int": lambda: x.int(), "bool": lambda: x.bool(),
+                 "to_int32": lambda: x.to(m.int32), "type_int64": lambda: x.type(m.int64)}[cast]()
+            assert not c.requires_grad and c.grad_fn is None
+            return c.to(x.dtype) * x
+        return f
+    _same([np.array([1.5, -2.0, 0.0, 3.7])], fn(tg), fn(torch))
+
+
+@pytest.mark.parametrize("name", ["sign", "floor", "ceil", "trunc", "round"])
+def test_piecewise_constant_ops_require_grad_with_a_zero_gradient_like_torch(name):
+    x = np.array([-1.5, -0.5, 0.0, 0.4, 2.5, 3.7])
+    out, grads = _same([x], lambda a: getattr(a, name)() + a, lambda a: getattr(a, name)() + a)
+    t = tg.tensor(x, requires_grad=True)
+    assert getattr(tg, name)(t).requires_grad                  # as torch: in the graph, gradient 0
+    assert not getattr(tg, name)(t.detach()).requires_grad
+
+
+def test_softplus_gradient_is_the_sigmoid_also_at_zero_and_far_left_like_torch():
+    """softplus'(0) = σ(0) = 1/2 (the relu+abs formula gave 0 there) and softplus(-50) = e^-50, not 0."""
+    x = np.array([-50.0, -25.0, -1.0, 0.0, 0.5, 19.9, 20.1, 30.0])
+    _same([x], F.softplus, TF.softplus)
+    _same([x], lambda a: F.softplus(a, beta=2.0, threshold=10.0), lambda a: TF.softplus(a, beta=2.0, threshold=10.0))
+    out = F.softplus(tg.tensor([-50.0], dtype="float64")).item()
+    assert out == pytest.approx(np.exp(-50.0), rel=1e-12)
+
+
+@pytest.mark.parametrize("name,args", [("relu6", ()), ("hardtanh", ()), ("hardtanh", (-2.0, 0.5))])
+def test_hardtanh_and_relu6_pass_no_gradient_at_their_bounds_like_torch(name, args):
+    """Unlike clamp (gradient 1 on the bounds), PyTorch's hardtanh and relu6 give 0 there."""
+    x = np.array([-3.0, -2.0, -1.0, 0.0, 0.25, 0.5, 1.0, 6.0, 7.0])
+    _same([x], lambda a: getattr(F, name)(a, *args), lambda a: getattr(TF, name)(a, *args))
+    _same([x], lambda a: a.clamp(-1.0, 1.0), lambda a: a.clamp(-1.0, 1.0))          # clamp keeps 1
+
+
+@pytest.mark.parametrize("key", ["list", "list_then_slice", "slice_then_list"])
+def test_an_empty_python_list_index_is_an_empty_integer_index_like_torch(key):
+    k = {"list": lambda: [], "list_then_slice": lambda: ([], slice(None)),
+         "slice_then_list": lambda: (slice(None), [])}[key]
+    out, _ = _same([np.arange(6.0).reshape(3, 2)], lambda a: a[k()] * 2, lambda a: a[k()] * 2)
+    assert out.shape == torch.arange(6.0).reshape(3, 2)[k()].shape

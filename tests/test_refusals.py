@@ -167,3 +167,41 @@ def test_wine_loader_refuses_a_nan_cell(tmp_path):
     with pytest.raises(ValueError, match=r"winequality-white.csv.*line 4 column 0 \('fixed acidity'\): "
                                          r"'nan' is not a finite number"):
         load_wine_quality(tmp_path)
+
+
+# ------------------------------------------------------------------- per-group hyper-parameters
+@pytest.mark.parametrize("key,value", [("lr", "0.1"), ("momentum", None), ("weight_decay", [0.1]), ("lr", True)])
+def test_a_parameter_group_with_a_non_numeric_hyper_parameter_is_refused_when_added(key, value):
+    """``SGD([{"params": ..., "lr": "0.1"}])`` used to be accepted and to fail only at ``step()`` with
+    NumPy's UFuncTypeError; now the group is refused at once, naming the optimizer, group and value."""
+    m = tg.nn.Linear(2, 2)
+    with pytest.raises(TypeError, match=rf"SGD: parameter group 0 sets {key} to {type(value).__name__}"):
+        tg.optim.SGD([{"params": m.parameters(), key: value}], lr=0.1, momentum=0.9)
+    opt = tg.optim.SGD([m.weight], lr=0.1)
+    with pytest.raises(TypeError, match=rf"parameter group 1 sets {key}"):
+        opt.add_param_group({"params": [m.bias], key: value})
+    assert len(opt.param_groups) == 1
+
+
+def test_numeric_per_group_values_are_still_accepted():
+    m = tg.nn.Linear(2, 2)
+    opt = tg.optim.SGD([{"params": [m.weight], "lr": 1, "momentum": np.float32(0.5)},
+                        {"params": [m.bias], "lr": tg.tensor(0.2)}], lr=0.1)
+    assert [g["lr"] for g in opt.param_groups][0] == 1
+    a = tg.optim.Adam([{"params": m.parameters(), "betas": (0.8, 0.9), "amsgrad": True}])
+    assert a.param_groups[0]["betas"] == (0.8, 0.9)
+
+
+# ------------------------------------------------------------------- layer sizes
+@pytest.mark.parametrize("make", [lambda: tg.nn.Linear("2", 2), lambda: tg.nn.Linear(2, 2.7),
+                                  lambda: tg.nn.Embedding(10.0, 3), lambda: tg.nn.BatchNorm2d("4")])
+def test_layer_sizes_must_be_ints_like_torch(make):
+    """``int()`` used to convert ``"2"`` and truncate 2.7 silently; PyTorch raises a TypeError."""
+    with pytest.raises(TypeError, match=r"(Linear|Embedding|BatchNorm2d): \w+ must be an int, got (str|float)"):
+        make()
+
+
+def test_negative_layer_sizes_are_refused_and_numpy_ints_accepted():
+    with pytest.raises(ValueError, match=r"Linear: out_features must be >= 0, got -1"):
+        tg.nn.Linear(2, -1)
+    assert tg.nn.Linear(np.int64(3), 2).weight.shape == (2, 3)

@@ -93,6 +93,8 @@ def apply_ctx_style(engine, cls, args, kwargs):
         ctx.needs_input_grad_tensors = tuple(t.requires_grad for t in tensors)
         for t in tensors:
             t._consumed = True
+        if engine._anomaly:
+            ctx._created_at = engine._user_stack()
     return wrapped[0] if single else tuple(wrapped)
 
 

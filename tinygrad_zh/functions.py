@@ -31,7 +31,7 @@ def _method(name):
 
 _METHODS = (
     "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "square", "neg",
-    "reciprocal", "sign", "floor", "round", "isnan", "isfinite",
+    "reciprocal", "sign", "floor", "ceil", "trunc", "round", "isnan", "isfinite",
     "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "var", "std",
     "prod", "cumsum", "norm", "all", "any",
     "softmax", "log_softmax", "clamp", "clip", "pow",

@@ -268,14 +268,17 @@ class Tensor:
         if dtype is not None:
             dt = normalize_dtype(dtype)
             if dt != out.dtype:
-                out = E.Cast.apply(out, dtype=dt) if out.requires_grad else \
+                # 整数/布尔结果不可导（与 PyTorch 相同）：不记录，requires_grad 为 False
+                out = E.Cast.apply(out, dtype=dt) if out.requires_grad and dt.kind == "f" else \
                     Tensor._make(out.array.astype(dt), out.device, None, 0)
         if device is not None:
             device = normalize_device(device)
             if device != out.device:
-                moved = Tensor._make(backend.to_device(out.array, device), device, None, 0)
-                moved.requires_grad = out.requires_grad and out.is_leaf
-                out = moved
+                if out.requires_grad:      # 换设备也在计算图里：梯度会拷回原来的设备（叶子张量的 grad 也在那里）
+                    out = E.ToDevice.apply(out, device=device)
+                    out.device = device
+                else:
+                    out = Tensor._make(backend.to_device(out.array, device), device, None, 0)
         return out
 
     def cpu(self):
@@ -941,14 +944,24 @@ class Tensor:
     def isfinite(self):
         return Tensor._make(self._xp.isfinite(self.array), self.device, None, 0)
 
+    # 台阶函数：输出需要梯度（与 PyTorch 相同），但梯度处处为 0
     def sign(self):
-        return Tensor._make(self._xp.sign(self.array), self.device, None, 0)
+        return E.Step.apply(self, name="sign")
 
     def floor(self):
-        return Tensor._make(self._xp.floor(self.array), self.device, None, 0)
+        return E.Step.apply(self, name="floor")
 
-    def round(self):
-        return Tensor._make(self._xp.round(self.array), self.device, None, 0)
+    def ceil(self):
+        return E.Step.apply(self, name="ceil")
+
+    def trunc(self):
+        return E.Step.apply(self, name="trunc")
+
+    def round(self, decimals=0):
+        if decimals:
+            scale = 10.0 ** decimals
+            return (self * scale).round() / scale
+        return E.Step.apply(self, name="round")
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         d = _dim1(dim, self.ndim, "topk")
@@ -978,6 +991,8 @@ def _index_key(key, t):
             return k.array
         if isinstance(k, list):
             arr = t._xp.asarray(k)
+            if arr.size == 0 and arr.dtype.kind == "f":       # x[[]]：空列表是空的整数下标（与 PyTorch 相同）
+                arr = arr.astype(np.int64)
             if arr.dtype.kind == "f":
                 raise IndexError(f"index: tensors used as indices must be integer or bool, got {arr.dtype}")
             return arr

@@ -1,7 +1,7 @@
 """词嵌入 Embedding：一张 (num_embeddings, embedding_dim) 的表，按整数下标取行。"""
 from . import functional as F
 from . import init
-from .module import Module
+from .module import Module, size_arg
 from .parameter import Parameter
 
 
@@ -15,7 +15,8 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.num_embeddings = size_arg("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = size_arg("Embedding", "embedding_dim", embedding_dim)
         if padding_idx is not None:
             if not -self.num_embeddings <= padding_idx < self.num_embeddings:
                 raise ValueError(f"Embedding: padding_idx {padding_idx} must be within num_embeddings "

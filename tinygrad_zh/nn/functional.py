@@ -150,22 +150,21 @@ def selu(input, inplace=False):
 def softplus(input, beta=1.0, threshold=20.0):
     """Softplus: log(1 + e^{βx})/β（平滑的 ReLU）；βx > threshold 时直接取 x（与 PyTorch 相同）。
 
-    Computed as (max(βx, 0) + log(1 + e^{−|βx|}))/β, which never overflows."""
-    from ..tensor import where
-    input = _as_tensor(input, "softplus")
-    z = input * beta
-    smooth = (z.relu() + ((-z.abs()).exp() + 1).log()) / beta
-    return where(z > threshold, input, smooth)
+    Computed as (max(βx, 0) + log1p(e^{−|βx|}))/β, which never overflows; the gradient is σ(βx)."""
+    from ..ops.elementwise import Softplus
+    return Softplus.apply(_as_tensor(input, "softplus"), beta=float(beta), threshold=float(threshold))
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """把 x 截断到 [min_val, max_val]（区间外梯度为 0）。"""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    from ..ops.elementwise import Hardtanh
     input = _as_tensor(input, "hardtanh")
-    if inplace:
-        return _inplace(input, "hardtanh_", lambda x: x.clamp(min_val, max_val))
-    return input.clamp(min_val, max_val)
+
+    def f(x):
+        return Hardtanh.apply(x, lo=float(min_val), hi=float(max_val))
+    return _inplace(input, "hardtanh_", f) if inplace else f(input)
 
 
 def relu6(input, inplace=False):

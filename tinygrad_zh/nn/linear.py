@@ -11,7 +11,7 @@ import numbers
 
 from . import functional as F
 from . import init
-from .module import Module
+from .module import Module, size_arg
 
 
 class Identity(Module):
@@ -33,7 +33,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = size_arg("Linear", "in_features", in_features)
+        self.out_features = size_arg("Linear", "out_features", out_features)
         self.weight = init.empty_parameter((self.out_features, self.in_features), dtype, device)
         if bias:
             self.bias = init.empty_parameter((self.out_features,), dtype, device)

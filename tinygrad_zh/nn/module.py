@@ -14,6 +14,7 @@ methods (``parameters()``, ``named_modules()``, ...) are generators, as in PyTor
 """
 from collections import OrderedDict, namedtuple
 import itertools
+import numbers
 
 import numpy as np
 
@@ -72,6 +73,16 @@ def _check_name(kind, name, owner):
 
 def _join(prefix, name):
     return f"{prefix}.{name}" if prefix else name
+
+
+def size_arg(layer, name, value, minimum=0):
+    """层的构造参数里的大小（特征数、通道数……）必须是整数：``Linear("2", 2)``、``Linear(2.7, 3)`` 报错，
+    而不是被 ``int()`` 悄悄转换或截断（PyTorch 同样拒绝）。Returns ``int(value)``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{layer}: {name} must be an int, got {type(value).__name__} ({value!r})")
+    if value < minimum:
+        raise ValueError(f"{layer}: {name} must be >= {minimum}, got {value}")
+    return int(value)
 
 
 class Module:

@@ -325,6 +325,34 @@ class Clamp(Function):
         return g * self.mask
 
 
+class Hardtanh(Function):
+    """hardtanh / relu6：和 clamp 的值一样，但边界点上的梯度是 0（PyTorch 的 hardtanh 如此，clamp 在边界上是 1）。"""
+
+    def forward(self, a, lo, hi):
+        xp = array_module(a)
+        self.mask = ~((a <= lo) | (a >= hi))
+        return xp.minimum(xp.maximum(a, a.dtype.type(lo)), a.dtype.type(hi))
+
+    def backward(self, g):
+        """z = hardtanh(x):  ∂z/∂x = 1（lo < x < hi），否则 0 —— 只有严格在区间内部的位置传梯度。"""
+        return g * self.mask
+
+
+class Softplus(Function):
+    def forward(self, a, beta=1.0, threshold=20.0):
+        xp = array_module(a)
+        z = a * a.dtype.type(beta)
+        self.z, self.beta, self.threshold = z, beta, threshold
+        # log(1 + e^z) = max(z, 0) + log1p(e^{-|z|})：不会溢出，z 很负时也不会下溢成 0
+        smooth = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / a.dtype.type(beta)
+        return xp.where(z > threshold, a, smooth)
+
+    def backward(self, g):
+        """z = log(1 + e^{βx})/β:  ∂z/∂x = σ(βx) —— softplus 的导数正是 sigmoid；βx > threshold 处取 1。"""
+        xp = array_module(g)
+        return xp.where(self.z > self.threshold, g, g * sigmoid_array(self.z))
+
+
 def _tie_share(g, mine, other, loses):
     """一个输入在 max/min 里分到的梯度份额：赢 1，输 0，平局（mine == other）各得 1/2（与 PyTorch 相同）。
 
@@ -392,3 +420,29 @@ class Cast(Function):
     def backward(self, g):
         """z = x 换一种精度:  ∂z/∂x = 1 —— 梯度换回输入的 dtype 即可。"""
         return g.astype(self.src)
+
+
+class Step(Function):
+    """分段常数的函数：sign、floor、ceil、round、trunc。"""
+
+    def forward(self, a, name):
+        self.shape, self.dtype = a.shape, a.dtype
+        return getattr(array_module(a), name)(a)
+
+    def backward(self, g):
+        """z = floor(x) 之类的台阶函数:  ∂z/∂x = 0 —— 台阶上处处是平的（跳变点上也取 0，与 PyTorch 相同）。"""
+        return array_module(g).zeros(self.shape, self.dtype)
+
+
+class ToDevice(Function):
+    """把张量拷到另一个设备（CPU <-> CUDA）。输出在新设备上，由 Tensor.to 设定它的 device。"""
+
+    def forward(self, a, device):
+        from ..backend import device_of, to_device
+        self.src = device_of(a)
+        return to_device(a, device)
+
+    def backward(self, g):
+        """z = x 拷到别的设备:  ∂z/∂x = 1 —— 梯度原样拷回输入所在的设备。"""
+        from ..backend import to_device
+        return to_device(g, self.src)

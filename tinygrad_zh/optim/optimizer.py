@@ -152,6 +152,14 @@ class Optimizer:
         if len({id(p) for p in params}) != len(params):
             raise ValueError("optimizer params contain the same Tensor more than once")
         group["params"] = params
+        for name, value in param_group.items():    # 组里单独给的超参数：至少要是数（范围由各优化器的构造函数查）
+            default = self.defaults.get(name)
+            if name != "params" and isinstance(default, numbers.Real) and not isinstance(default, bool) \
+                    and not (isinstance(value, Tensor) and value.array.size == 1) \
+                    and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+                raise TypeError(f"{type(self).__name__}: parameter group {len(self.param_groups)} sets {name} "
+                                f"to {type(value).__name__} ({value!r}); expected a real number like the "
+                                f"default {default!r}")
         for name, default in self.defaults.items():
             if default is required and name not in group:
                 raise ValueError(f"parameter group didn't specify a value of required optimization "
