@@ -75,10 +75,14 @@ def rng():
 
 
 # ---------------------------------------------------------------- no silent skips in CI
-# Under CI=true (and TINYGRAD_ZH_STRICT_SKIPS=1 anywhere) a skipped test fails the run unless its
-# node id matches a line of tests/allowed_skips.txt ("<node id prefix>  # why it may skip on a CPU
+# Under CI=true (and TINYGRAD_ZH_STRICT_SKIPS=1 anywhere) a skip fails the run unless its node id
+# matches a line of tests/allowed_skips.txt ("<node id prefix>  # why it may skip on a CPU
 # machine"). A missing test dependency therefore turns CI red instead of quietly testing less.
-_SKIPPED = []
+# Both kinds of skip count: a test that skips (pytest.skip, a skip marker, a fixture that skips)
+# and a whole module skipped while it is collected (a module-level pytest.importorskip("torch")),
+# which never reaches pytest_runtest_logreport and is only seen by pytest_collectreport.
+# tests/test_ci_guard.py runs this guard on a scratch copy of this file.
+_SKIPPED = {}                              # node id -> (kind, reason); dict: one entry per node
 
 
 def _strict_skips():
@@ -98,23 +102,50 @@ def _allowed_skips():
     return out
 
 
+def _skip_reason(report):
+    return report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+
+
 def pytest_runtest_logreport(report):
     if report.skipped and not hasattr(report, "wasxfail"):
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        _SKIPPED.append((report.nodeid, reason))
+        _SKIPPED.setdefault(report.nodeid, ("test", _skip_reason(report)))
+
+
+def pytest_collectreport(report):
+    # A module (or class) skipped at collection: none of its tests is even collected.
+    if report.skipped:
+        _SKIPPED.setdefault(report.nodeid, ("collection", _skip_reason(report)))
+
+
+_REPORT = []                               # the guard's message, printed with the summary
 
 
 def pytest_sessionfinish(session, exitstatus):
     if not _strict_skips() or not _SKIPPED:
         return
     allowed = _allowed_skips()
-    bad = [(n, r) for n, r in _SKIPPED if not any(n.startswith(a) for a in allowed)]
+    bad = [(n, k, r) for n, (k, r) in _SKIPPED.items() if not any(n.startswith(a) for a in allowed)]
     if bad:
-        tr = session.config.pluginmanager.get_plugin("terminalreporter")
-        lines = [f"{len(bad)} test(s) skipped that must run in CI (see tests/allowed_skips.txt):"]
-        lines += [f"  {n}: {r}" for n, r in bad]
-        if tr is not None:
-            tr.write_line("\n".join(lines), red=True)
-        else:
-            print("\n".join(lines))
+        n_col = sum(k == "collection" for _, k, _ in bad)
+        what = [f"{len(bad) - n_col} test(s)"] * (len(bad) > n_col)
+        what += [f"{n_col} whole module(s) (at collection)"] * (n_col > 0)
+        _REPORT.append(f"{' and '.join(what)} skipped that must run in CI (strict skips are on: CI=true or "
+                       f"TINYGRAD_ZH_STRICT_SKIPS=1; the skips allowed are listed in tests/allowed_skips.txt):")
+        _REPORT.extend(f"  {n} (module skipped at collection, none of its tests ran): {r}" if k == "collection"
+                       else f"  {n}: {r}" for n, k, r in bad)
         session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    # runs after pytest_sessionfinish, once the progress line is ended, before the "N passed" line
+    if _REPORT:
+        terminalreporter.write_sep("=", "skips not allowed in CI", red=True)
+        for line in _REPORT:
+            terminalreporter.write_line(line, red=True)
+        _REPORT.clear()
+
+
+def pytest_unconfigure(config):
+    if _REPORT:                            # no terminal summary (--no-summary, -p no:terminal, ...)
+        print("\n".join(_REPORT), file=sys.stderr)
+        _REPORT.clear()
