@@ -35,7 +35,7 @@ DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("[0-9][0-9]_*.md"))
 # the other documents with runnable code: executed and checked the same way (blocks that need
 # several MPI processes are `python no-run`, each with a sentence saying why)
-OTHER = [DOCS / "distributed.md", DOCS / "kernels.md"]
+OTHER = [DOCS / "distributed.md", DOCS / "kernels.md", DOCS / "pytorch_compat.md"]
 NEEDS = {"08": ("g++",)}          # programs a page runs (the page is skipped without them)
 
 _FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.S | re.M)

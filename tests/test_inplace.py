@@ -204,13 +204,71 @@ def test_index_assignment_is_differentiable_on_non_leaves():
     same(v.grad, tv.grad)
 
 
-def test_recorded_in_place_on_a_used_tensor_or_a_view_is_refused_not_silently_wrong():
+def _both_ways(program, x0):
+    """Run ``program(module, x)`` with tinygrad_zh and torch on the same float64 leaf; return both
+    (gradient of x, the program's values)."""
+    out = []
+    for m in (tg, torch):
+        x = m.tensor(np.asarray(x0, dtype="float64"), dtype=m.float64, requires_grad=True)
+        vals = program(m, x)
+        out.append((x.grad.numpy(), [v.detach().numpy() for v in vals]))
+    return out
+
+
+def test_in_place_on_a_tensor_already_used_by_a_recorded_op_follows_pytorch():
+    """d2l 5.1's FixedHiddenMLP (``while X.abs().sum() > 1: X /= 2``) and friends: earlier users of X
+    keep its old value and grad_fn, X itself continues from the in-place op (this used to raise)."""
+    def program(m, w):
+        X = w * 1.5
+        while X.abs().sum() > 1:                # abs() used X, and nobody backpropagates through it
+            X /= 2
+        Y = X * 3                                # Mul by a constant saves nothing that X += 1 breaks
+        X += 1
+        e = Y.exp()                              # exp saves its output, not Y
+        Y.mul_(2)
+        Y[0] = X[1] * 2                          # index assignment into a used tensor
+        (Y.sum() + X.sum() + e.sum()).backward()
+        return [X, Y, e]
+    (g, vals), (gt, vals_t) = _both_ways(program, [0.7, -1.3, 2.0])
+    np.testing.assert_allclose(g, gt, rtol=1e-12)
+    for a, b in zip(vals, vals_t):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_multistep_prediction_loop_assigning_into_a_used_tensor_follows_pytorch():
+    """d2l 8.1: ``preds[i] = net(preds[i - tau:i])`` reads earlier entries of the tensor it writes.
+    The forward runs as in PyTorch (it used to raise at the first assignment); a backward through it
+    fails in both, because the slices that Mul saved share the version counter of ``preds``."""
+    results = []
+    for m in (tg, torch):
+        w = m.tensor([0.5, -0.2, 0.9, 0.3], dtype=m.float64, requires_grad=True)
+        preds = m.zeros(6, dtype=m.float64)
+        preds[:2] = w[:2]
+        for i in range(2, 6):
+            preds[i] = (preds[i - 2:i] * w[2:4]).sum()
+        assert preds.requires_grad and not preds.is_leaf
+        results.append(preds.detach().numpy().copy())
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            preds.sum().backward()
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12)
+
+
+def test_a_user_that_saved_the_old_value_still_raises_in_backward_like_pytorch():
+    for m, name in ((tg, "SinBackward"), (torch, "SinBackward0")):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2.0
+        z = y.sin()                              # sin saves its input y for the derivative cos(y)
+        y.mul_(3.0)                              # allowed: the error comes only if z is backpropagated
+        y.sum().backward(retain_graph=True)      # through the new value: fine
+        np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0])
+        with pytest.raises(RuntimeError, match="modified by an inplace operation") as info:
+            z.sum().backward()
+        if m is tg:
+            assert name in str(info.value)          # ours names the node whose saved input changed
+
+
+def test_recorded_in_place_on_a_view_is_refused_not_silently_wrong():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
-    y = x * 2.0
-    z = y.exp()                                    # y already feeds a recorded op
-    with pytest.raises(RuntimeError, match="already used as the input of a recorded operation"):
-        y.mul_(3.0)
-    assert z.requires_grad
     v = (x * 1.0)[0:1]
     with pytest.raises(RuntimeError, match="view of"):
         v.add_(1.0)

@@ -21,6 +21,7 @@ English: the whole chain rule of tinygrad_zh lives in this file (no op definitio
 """
 import functools
 import inspect
+from weakref import ref as _weakref
 
 import numpy as _np
 
@@ -173,6 +174,9 @@ class Function(_pytorch_form.FunctionCtx):
     differentiable = True    # argmax、比较运算等设为 False：永远不记录到计算图
     may_overwrite_saved = False   # 不保留计算图时，由 backward() 对每个节点单独设置
     _ctx_style = False            # PyTorch 写法的子类（静态方法 forward(ctx, ...)）为 True
+    # {输入 i: 只有输入 i 的梯度才用到的属性名}：输入 i 不需要梯度时，apply 立刻丢掉这些数组（省内存，
+    # 也不会因为它们之后被原地修改而在 backward 里误报）。例如乘法 z = a·b 的 a 只用于算 ∂L/∂b。
+    only_for_grad = None
 
     def forward(self, *args, **kwargs):  # pragma: no cover - 抽象方法，子类实现
         raise NotImplementedError
@@ -206,9 +210,19 @@ class Function(_pytorch_form.FunctionCtx):
             for t in inputs:
                 r = t._requires_grad
                 needs.append(r)
-                if r:
-                    t._consumed = True      # 见 inplace.py：之后对 t 的原地写入会被拒绝
+                if r and t._ctx is not None:    # 记下非叶子的使用者（弱引用），见 inplace.py 的规则 3
+                    c = t._consumers
+                    if c is None:
+                        t._consumers = [_weakref(fn)]
+                    else:
+                        c.append(_weakref(fn))
             fn.needs_input_grad = tuple(needs)
+            drop = cls.only_for_grad
+            if drop is not None:
+                for i, names in drop.items():
+                    if not needs[i]:
+                        for name in names:
+                            setattr(fn, name, None)
             if _anomaly:
                 fn._created_at = _user_stack()
             if cls.n_outputs == 1:
@@ -357,6 +371,16 @@ def _accumulate_leaf(t, g, owned):
 # 每个张量带一个版本号计数器 ``_version``（一个单元素 list，共享同一块内存的张量共用它）。原地运算
 # (``x.add_(1)``、``x += 1``、``x[0] = 5`` ...) 让它加一。一个节点在 forward 时记下它为 backward 保存
 # 的数组所属张量的版本号；反向传播时版本号变了，说明 backward 要用的数据被改掉了：报错而不是算出错梯度。
+
+def add_consumer(t, fn):
+    """记下 ``fn`` 用了非叶子张量 ``t``（弱引用，不延长计算图的寿命）。inplace.py 原地改写 ``t`` 时靠它
+    把这些使用者改指向 ``t`` 的旧值。Remember (weakly) that node ``fn`` used the non-leaf ``t``."""
+    c = t._consumers
+    if c is None:
+        t._consumers = [_weakref(fn)]
+    else:
+        c.append(_weakref(fn))
+
 
 def _share_views(o, inputs):
     """输出是某个输入的视图（共享内存）时，与那个输入共用版本号计数器。"""

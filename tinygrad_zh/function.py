@@ -92,7 +92,8 @@ def apply_ctx_style(engine, cls, args, kwargs):
         ctx.parents = tuple(tensors)
         ctx.needs_input_grad_tensors = tuple(t.requires_grad for t in tensors)
         for t in tensors:
-            t._consumed = True
+            if t.requires_grad and t._ctx is not None:
+                engine.add_consumer(t, ctx)
         if engine._anomaly:
             ctx._created_at = engine._user_stack()
     return wrapped[0] if single else tuple(wrapped)

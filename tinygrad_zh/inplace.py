@@ -9,14 +9,16 @@
    backward 保存的数组的版本号；之后版本号变了，``backward()`` 就报错并指出是哪个节点
    （见 ``autograd._check_versions``）。本来会悄悄算错的梯度，变成一个看得见的错误。
 3. **被记录的原地运算。** 对非叶子张量（或另一个操作数需要梯度时），原地运算像对应的非原地运算一样被记录，
-   张量把新节点当作自己的 ``grad_fn``。有两种情况 PyTorch 要靠额外机制处理，tinygrad_zh 直接拒绝：
-   对 *视图* 做被记录的原地运算，以及对已经当过某个被记录运算输入的张量做原地运算（我们的计算图的边指向
-   张量本身，而不是它当时的 ``grad_fn``）。两种情况都报错，并给出应改用的非原地写法。
+   张量把新节点当作自己的 ``grad_fn``。如果这个张量之前已经被别的节点用过（例如 ``X.abs()`` 之后再
+   ``X /= 2``），那些节点改指向一个保存旧值的张量（``_rebase_consumers``）：它们的梯度流向旧值，和
+   PyTorch 一样。只有对 *视图* 做被记录的原地运算会被拒绝（PyTorch 要改写视图的基张量，我们不做），
+   报错信息给出应改用的非原地写法。
 
 English: in-place ops change the tensor itself (every view and ``.data`` sees it). Rules: (1) no
 in-place change of a leaf that requires grad while the graph is recorded; (2) version counters turn a
 stale saved array into an error at ``backward()``; (3) on a non-leaf the op is recorded like its
-out-of-place twin, except on a view or on a tensor already used by a recorded op (both raise).
+out-of-place twin; earlier users of the tensor are re-pointed at its old value (as PyTorch does);
+a recorded in-place op on a view raises.
 
 本文件的函数都以张量为第一个参数，``tensor.py`` 把它们绑定成方法。
 The functions here take the tensor as their first argument; ``tensor.py`` binds them as methods.
@@ -47,11 +49,20 @@ def _must_record(t, name, others=()):
         raise RuntimeError(f"{name}: a view of {what} (shape {base.shape}) is being used in an in-place "
                            "operation while gradients are recorded; tinygrad_zh does not re-base "
                            "views: write it out of place (y = y + ...), or under torch.no_grad()")
-    if t._consumed:
-        raise RuntimeError(f"{name}: this tensor (shape {t.shape}) was already used as the input of a "
-                           "recorded operation; changing it in place now would change that operation's "
-                           "input. Write it out of place instead (y = y * 2 rather than y *= 2)")
     return True
+
+
+def _rebase_consumers(t, old):
+    """``t`` 已经被别的节点用过：让那些节点改指向 ``old``（``t`` 的旧值，带着 ``t`` 原来的 grad_fn）。
+
+    之后 ``t`` 代表新值、以这次原地运算为 grad_fn；先前的使用者的梯度流向旧值，和 PyTorch 一样。
+    它们若为 backward 保存了 ``t`` 的数组，那块内存已被改写：版本号让 backward 在真正用到时报错（规则 2）。
+    Earlier users of ``t`` now point at ``old`` (the old value, with t's old grad_fn)."""
+    refs, t._consumers = t._consumers, None
+    for r in refs:
+        fn = r()
+        if fn is not None and getattr(fn, "parents", None) is not None:
+            fn.parents = tuple(old if p is t else p for p in fn.parents)
 
 
 def _write(t, name, arr):
@@ -77,6 +88,8 @@ def update(t, name, compute, others=()):
     if _must_record(t, name, others):
         old = type(t)._make(t.array.copy(), t.device, t._ctx, t._out_idx)   # 旧值的副本，留在计算图里
         old.requires_grad = t.requires_grad
+        if t._consumers is not None:
+            _rebase_consumers(t, old)
         out = compute(old)
         _write(t, name, out.array)
         t._ctx, t._out_idx, t.requires_grad = out._ctx, out._out_idx, True

@@ -92,7 +92,7 @@ def _dim1(dim, ndim, op):
 class Tensor:
     """n 维数组 + 自动求导。``Tensor(data, dtype=None, device="cpu", requires_grad=False)``."""
     __slots__ = ("array", "grad", "_requires_grad", "_ctx", "_out_idx", "_retains_grad", "device",
-                 "_version", "_view_of", "_consumed", "__weakref__")
+                 "_version", "_view_of", "_consumers", "__weakref__")
     __array_priority__ = 1000    # 让 ndarray + Tensor 调用 Tensor.__radd__，而不是由 NumPy 处理
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -104,7 +104,7 @@ class Tensor:
         self.device = device
         self.grad = None
         self._ctx, self._out_idx, self._retains_grad = None, 0, False
-        self._version, self._view_of, self._consumed = [0], None, False
+        self._version, self._view_of, self._consumers = [0], None, None
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -117,7 +117,7 @@ class Tensor:
         t = object.__new__(Tensor)
         t.array, t.device, t.grad = arr, device, None
         t._ctx, t._out_idx, t._retains_grad = ctx, idx, False
-        t._version, t._view_of, t._consumed = [0], None, False
+        t._version, t._view_of, t._consumers = [0], None, None
         t._requires_grad = ctx is not None
         return t
 

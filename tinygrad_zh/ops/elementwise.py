@@ -93,6 +93,8 @@ class Sub(_Binary):
 
 
 class Mul(_Binary):
+    only_for_grad = {0: ("b",), 1: ("a",)}      # ∂L/∂a 只用 b，∂L/∂b 只用 a
+
     def compute(self, a, b):
         self.a, self.b = a, b
         return a * b
@@ -105,6 +107,8 @@ class Mul(_Binary):
 
 
 class Div(_Binary):
+    only_for_grad = {1: ("a",)}                 # b 两边都要用；a 只用于 ∂L/∂b
+
     def compute(self, a, b):
         self.a, self.b = a, b
         return a / b
