@@ -572,7 +572,7 @@ class Tensor:
         return self._cmp(o, lambda a, b: a | b)
 
     # ------------------------------------------------------------------ 逐元素运算
-    def exp(self): return E.Exp.apply(self)
+    def exp(self): return E.Exp.apply(self._floating("exp"))
     def sin(self): return E.Sin.apply(self._floating("sin"))
     def cos(self): return E.Cos.apply(self._floating("cos"))
     def square(self): return self * self
@@ -580,12 +580,13 @@ class Tensor:
     def reciprocal(self): return 1.0 / self
 
     def _floating(self, op):
+        """整数 / 布尔输入先变成默认浮点类型（与 PyTorch 相同：torch.exp(int 张量) 是 float32）。"""
         return self if self.dtype.kind == "f" else self.to(backend.DEFAULT_FLOAT)
-    def log(self): return E.Log.apply(self)
-    def sqrt(self): return E.Sqrt.apply(self)
+    def log(self): return E.Log.apply(self._floating("log"))
+    def sqrt(self): return E.Sqrt.apply(self._floating("sqrt"))
     def abs(self): return E.Abs.apply(self)
-    def tanh(self): return E.Tanh.apply(self)
-    def sigmoid(self): return E.Sigmoid.apply(self)
+    def tanh(self): return E.Tanh.apply(self._floating("tanh"))
+    def sigmoid(self): return E.Sigmoid.apply(self._floating("sigmoid"))
     def relu(self): return E.ReLU.apply(self)
     def gelu(self): return E.GELU.apply(self)
 
@@ -719,6 +720,8 @@ class Tensor:
         if axis is not None or keepdims is not None:
             dim, keepdim = _alias("prod", dim, axis, keepdim, keepdims)
         x = self if dtype is None else self.to(dtype)
+        if dtype is None and x.dtype.kind in "biu" and x.dtype != backend.int64:
+            x = x.to(backend.int64)                 # 与 sum 相同：整数 / 布尔的连乘是 int64
         if dim is None:
             x = x.reshape(-1)
             dim = 0
