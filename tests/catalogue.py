@@ -21,7 +21,7 @@ from helpers import Case
 
 SIDE = 3          # small sides keep gradcheck (one forward pair per element) fast
 
-# ~80 entries: each gets a third of the profile's examples (CI: 8, locally: 16)
+# ~110 entries: each gets a third of the profile's examples (CI: 8, locally: 16)
 catalogue_settings = settings(max_examples=max(5, settings.default.max_examples // 3))
 
 
@@ -116,6 +116,41 @@ def var_inputs(distinct=False):
 
 
 def softmax_inputs(**kw):
+    return reduction(dim="int", keepdim=False, **kw)
+
+
+# a / b away from the jumps of ⌊a/b⌋ and trunc(a/b): numerators k + f with f in [0.2, 0.8], divisors ±1, ±2
+# (so a/b is at least 0.1 from an integer), which keeps remainder / fmod / rounded division differentiable
+NUMERATOR = st.builds(lambda k, f: k + f, st.integers(-3, 2), st.floats(0.2, 0.8))
+DIVISOR = st.sampled_from([-2.0, -1.0, 1.0, 2.0])
+
+
+def division_inputs(scalar=None):
+    """Numerator and divisor arrays (broadcasting), or one array and a Python scalar ``s``:
+    ``scalar="divisor"`` for ``x % s``, ``scalar="numerator"`` for ``s % x``."""
+    def draw(data):
+        if scalar is None:
+            sa, sb = data.draw(S.broadcastable_shapes(2, max_dims=3, max_side=SIDE), label="shapes")
+            return [_array(data, sa, "a", elements=NUMERATOR), _array(data, sb, "b", elements=DIVISOR)], {}
+        elems, s = (NUMERATOR, DIVISOR) if scalar == "divisor" else (DIVISOR, NUMERATOR)
+        return [_array(data, _shape(data), elements=elems)], {"s": data.draw(s, label="s")}
+    return draw
+
+
+def clamp_tensor_inputs():
+    """x, lo, hi on interleaved grids (x never equals a bound), lo < 0 < hi; the bounds broadcast to x's
+    shape (PyTorch refuses bounds that would make the result larger than x)."""
+    def draw(data):
+        sx, sl, sh = data.draw(S.broadcastable_shapes(3, max_dims=3, max_side=SIDE), label="shapes")
+        sx = np.broadcast_shapes(sx, sl, sh)
+        return [_array(data, sx, "x", grid_step=0.1, grid_phase=0.25),
+                _array(data, sl, "lo", grid_step=0.1, grid_phase=0.75, min_value=-2.0, max_value=-0.1),
+                _array(data, sh, "hi", grid_step=0.1, grid_phase=0.75, min_value=0.1, max_value=2.0)], {}
+    return draw
+
+
+def cumulative_inputs(**kw):
+    """One array (at least 1-D) and ``dim`` (negative too)."""
     return reduction(dim="int", keepdim=False, **kw)
 
 
@@ -218,6 +253,36 @@ ELEMENTWISE = [
          torch=lambda a, b: _torch().minimum(a, b)),
     Case("where", lambda c, x, y: tg.where(c, x, y), np.where, where_inputs(),
          torch=lambda c, x, y: _torch().where(c, x, y)),
+    Case("log1p", lambda x: x.log1p(), np.log1p, unary(min_value=-0.8, max_value=3.0),
+         torch=lambda x: x.log1p()),
+    Case("expm1", lambda x: tg.expm1(x), np.expm1, unary(), torch=lambda x: _torch().expm1(x)),
+    Case("clamp_min_method", lambda x: x.clamp_min(-0.5), lambda a: np.maximum(a, -0.5),
+         unary(away_from=(-0.5,)), torch=lambda x: x.clamp_min(-0.5)),
+    Case("clamp_max_function", lambda x: tg.clamp_max(x, 0.5), lambda a: np.minimum(a, 0.5),
+         unary(away_from=(0.5,)), torch=lambda x: _torch().clamp_max(x, 0.5)),
+    Case("clamp_tensor_bounds", lambda x, lo, hi: x.clamp(lo, hi), np.clip, clamp_tensor_inputs(),
+         torch=lambda x, lo, hi: x.clamp(lo, hi)),
+    # the division family: Python-sign remainder, C-sign fmod, rounded division (gradient 0 like PyTorch)
+    Case("remainder", lambda a, b: a % b, np.remainder, division_inputs(), torch=lambda a, b: a % b),
+    Case("remainder_method", lambda a, b: a.remainder(b), np.remainder, division_inputs(),
+         torch=lambda a, b: a.remainder(b)),
+    Case("mod_scalar", lambda x, s: x % s, lambda a, s: np.remainder(a, s), division_inputs("divisor"), torch=lambda x, s: x % s),
+    # PyTorch's Scalar % Tensor has no derivative (backward raises); ours has the one of Tensor % Tensor,
+    # which is what PyTorch computes for a 0-d tensor numerator
+    Case("rmod_scalar", lambda x, s: s % x, lambda a, s: np.remainder(s, a), division_inputs("numerator"),
+         torch=lambda x, s: _torch().tensor(s, dtype=x.dtype) % x),
+    Case("fmod", lambda a, b: a.fmod(b), np.fmod, division_inputs(), torch=lambda a, b: a.fmod(b)),
+    Case("fmod_scalar", lambda x, s: tg.fmod(x, s), lambda a, s: np.fmod(a, s), division_inputs("divisor"),
+         torch=lambda x, s: _torch().fmod(x, s)),
+    Case("div_floor", lambda a, b: a.div(b, rounding_mode="floor"), np.floor_divide, division_inputs(),
+         torch=lambda a, b: a.div(b, rounding_mode="floor")),
+    Case("div_trunc", lambda a, b: tg.divide(a, b, rounding_mode="trunc"), lambda a, b: np.trunc(a / b),
+         division_inputs(), torch=lambda a, b: _torch().divide(a, b, rounding_mode="trunc")),
+    # a // b has no derivative in PyTorch (backward raises): values and dtypes only
+    Case("floordiv", lambda a, b: a // b, np.floor_divide, division_inputs(), grad=False,
+         torch=lambda a, b: a // b),
+    Case("rfloordiv_scalar", lambda x, s: s // x, lambda a, s: np.floor_divide(s, a),
+         division_inputs("numerator"), grad=False, torch=lambda x, s: s // x),
 ]
 
 # ---------------------------------------------------------------------------- reductions
@@ -263,6 +328,17 @@ REDUCE = [
          lambda a, dim, keepdim: a.argmin(axis=dim, keepdims=keepdim),
          reduction(dim="int_or_none", min_dims=1, **DISTINCT), grad=False,
          torch=lambda x, dim, keepdim: x.argmin(dim, keepdim)),
+    # cumulative sums and products along one dim
+    Case("cumsum", lambda x, dim: x.cumsum(dim), lambda a, dim: np.cumsum(a, axis=dim), cumulative_inputs(),
+         torch=lambda x, dim: x.cumsum(dim)),
+    Case("cumsum_axis", lambda x, dim: tg.cumsum(x, axis=dim), lambda a, dim: np.cumsum(a, axis=dim),
+         cumulative_inputs(), torch=lambda x, dim: _torch().cumsum(x, dim)),
+    Case("cumprod", lambda x, dim: x.cumprod(dim), lambda a, dim: np.cumprod(a, axis=dim), cumulative_inputs(),
+         torch=lambda x, dim: x.cumprod(dim)),
+    # exact zeros (one or several per row): the gradient cannot divide by x there
+    Case("cumprod_zeros", lambda x, dim: tg.cumprod(x, dim), lambda a, dim: np.cumprod(a, axis=dim),
+         cumulative_inputs(elements=st.sampled_from([0.0, 0.0, 0.5, -1.5, 2.0, -0.75, 1.25])),
+         torch=lambda x, dim: _torch().cumprod(x, dim)),
 ]
 
 SOFTMAX = [
@@ -424,6 +500,70 @@ def np_squeeze_dim(a, dim):
     return np.squeeze(a, axis=dim) if a.shape[dim] == 1 else a
 
 
+def flip_inputs():
+    def draw(data):
+        arr = _array(data, _shape(data, 1))
+        dims = data.draw(st.lists(st.integers(0, arr.ndim - 1), min_size=1, max_size=arr.ndim, unique=True),
+                         label="dims")
+        neg = data.draw(st.booleans(), label="negative")
+        return [arr], {"dims": tuple(d - arr.ndim if neg else d for d in dims)}
+    return draw
+
+
+def triangle_inputs():
+    def draw(data):
+        arr = _array(data, _shape(data, 2, 4))
+        return [arr], {"diagonal": data.draw(st.integers(-3, 3), label="diagonal")}
+    return draw
+
+
+def repeat_interleave_inputs(tensor_repeats=False):
+    """int repeats (0 included) with dim None / int, or one count per element along dim."""
+    def draw(data):
+        arr = _array(data, _shape(data, 1))
+        if tensor_repeats:
+            dim = data.draw(st.integers(-arr.ndim, arr.ndim - 1), label="dim")
+            reps = data.draw(st.lists(st.integers(0, 3), min_size=arr.shape[dim], max_size=arr.shape[dim]),
+                             label="repeats")
+            return [arr], {"repeats": np.array(reps, np.int64), "dim": dim}
+        dim = data.draw(st.one_of(st.none(), st.integers(-arr.ndim, arr.ndim - 1)), label="dim")
+        return [arr], {"repeats": data.draw(st.integers(0, 3), label="repeats"), "dim": dim}
+    return draw
+
+
+def _repeat_arg(reps, module):
+    return module.tensor(reps) if isinstance(reps, np.ndarray) else reps
+
+
+def hvstack_inputs(kind):
+    """hstack: 0-d / 1-D pieces of any length, or n-D pieces that differ only in dim 1;
+    vstack: 0-d / 1-D pieces of one length, or n-D pieces that differ only in dim 0."""
+    def draw(data):
+        k = data.draw(st.integers(1, 3), label="n_tensors")
+        flat = data.draw(st.booleans(), label="0-d/1-D")
+        if flat:
+            n = data.draw(st.integers(1, SIDE), label="length")
+            shapes = [data.draw(st.sampled_from([(), (data.draw(st.integers(1, SIDE)),)] if kind == "h"
+                                                else [(n,)] + ([()] if n == 1 else []))) for _ in range(k)]
+        else:
+            base = list(_shape(data, 2 if kind == "h" else 2, 3))
+            axis = 1 if kind == "h" else 0
+            shapes = []
+            for _ in range(k):
+                base[axis] = data.draw(st.integers(1, SIDE))
+                shapes.append(tuple(base))
+        return [_array(data, s, f"x{i}") for i, s in enumerate(shapes)], {}
+    return draw
+
+
+def np_hstack(*a):
+    return np.hstack(a)
+
+
+def np_vstack(*a):
+    return np.vstack(a)
+
+
 SHAPE = [
     Case("reshape", lambda x, shape: x.reshape(shape), lambda a, shape: a.reshape(shape),
          reshape_inputs(), torch=lambda x, shape: x.reshape(shape)),
@@ -453,6 +593,27 @@ SHAPE = [
     Case("split_size", tg_split, np_split("size"), split_inputs("size"), torch=torch_split),
     Case("split_sections", tg_split, np_split("sections"), split_inputs("sections"), torch=torch_split),
     Case("chunk", tg_chunk, np_split("chunks"), split_inputs("chunks"), torch=torch_chunk),
+    Case("flip", lambda x, dims: x.flip(dims), lambda a, dims: np.flip(a, dims), flip_inputs(),
+         torch=lambda x, dims: x.flip(dims)),
+    Case("flip_function", lambda x, dims: tg.flip(x, dims=list(dims)), lambda a, dims: np.flip(a, dims),
+         flip_inputs(), torch=lambda x, dims: _torch().flip(x, dims=list(dims))),
+    Case("triu", lambda x, diagonal: x.triu(diagonal), lambda a, diagonal: np.triu(a, diagonal),
+         triangle_inputs(), torch=lambda x, diagonal: x.triu(diagonal)),
+    Case("tril", lambda x, diagonal: tg.tril(x, diagonal=diagonal), lambda a, diagonal: np.tril(a, diagonal),
+         triangle_inputs(), torch=lambda x, diagonal: _torch().tril(x, diagonal=diagonal)),
+    Case("repeat_interleave", lambda x, repeats, dim: x.repeat_interleave(repeats, dim),
+         lambda a, repeats, dim: np.repeat(a, repeats, axis=dim), repeat_interleave_inputs(),
+         torch=lambda x, repeats, dim: x.repeat_interleave(repeats, dim)),
+    Case("repeat_interleave_tensor",
+         lambda x, repeats, dim: tg.repeat_interleave(x, _repeat_arg(repeats, tg), dim=dim),
+         lambda a, repeats, dim: np.repeat(a, repeats, axis=dim), repeat_interleave_inputs(tensor_repeats=True),
+         torch=lambda x, repeats, dim: _torch().repeat_interleave(x, _repeat_arg(repeats, _torch()), dim=dim)),
+    Case("hstack", lambda *xs: tg.hstack(xs), np_hstack, hvstack_inputs("h"),
+         torch=lambda *xs: _torch().hstack(xs)),
+    Case("vstack", lambda *xs: tg.vstack(list(xs)), np_vstack, hvstack_inputs("v"),
+         torch=lambda *xs: _torch().vstack(list(xs))),
+    Case("mT", lambda x: x.mT, lambda a: np.swapaxes(a, -1, -2), unary(min_dims=2, max_dims=4),
+         torch=lambda x: x.mT),
 ]
 
 
@@ -585,7 +746,38 @@ def embedding_inputs():
     return draw
 
 
+# one equation per example: matmul, batched, diagonal / trace (repeated labels), sums, outer products, three
+# operands, '...' with broadcasting batch dims, implicit outputs (no '->')
+EINSUM_EQUATIONS = ["ij,jk->ik", "ij,jk", "bij,bjk->bik", "ii->i", "ii", "iij,jk->ik", "ij->ji", "ij->", "ij->j",
+                    "i,i->", "i,j->ij", "ij,ij->ij", "ij,jk,kl->il", "bn,anm,bm->ba", "ba", "ij,j",
+                    "...ij,...jk->...ik", "...i,...i->...", "i...->...", "b...,b->..."]
+
+
+def einsum_inputs():
+    """An equation, a size per label, and sometimes a label of size 1 in one operand (PyTorch broadcasts it)."""
+    def draw(data):
+        eq = data.draw(st.sampled_from(EINSUM_EQUATIONS), label="equation")
+        terms = eq.split("->")[0].split(",")
+        sizes = {c: data.draw(st.integers(1, SIDE), label=f"size {c}") for c in sorted(set(eq) - set(".,->"))}
+        n_ell = sum("..." in t for t in terms)
+        ell = iter(data.draw(S.broadcastable_shapes(n_ell, max_dims=2, max_side=SIDE), label="...") if n_ell else [])
+        arrays = []
+        for i, t in enumerate(terms):
+            head, _, tail = t.partition("...")
+            own = dict(sizes)
+            single = [c for c in t if c.isalpha() and t.count(c) == 1]
+            if single and data.draw(st.integers(0, 3), label=f"broadcast in x{i}") == 0:
+                own[data.draw(st.sampled_from(single), label="size-1 label")] = 1
+            shape = [own[c] for c in head] + (list(next(ell)) if "..." in t else []) + [own[c] for c in tail]
+            arrays.append(_array(data, tuple(shape), f"x{i}"))
+        return arrays, {"equation": eq}
+    return draw
+
+
 MATMUL = [
+    Case("einsum", lambda *xs, equation: tg.einsum(equation, *xs),
+         lambda *a, equation: np.einsum(equation, *a), einsum_inputs(),
+         torch=lambda *xs, equation: _torch().einsum(equation, *xs)),
     Case("matmul", lambda a, b: a @ b, np.matmul, matmul_inputs(), torch=lambda a, b: a @ b),
     Case("matmul_method", lambda a, b: a.matmul(b), np.matmul, matmul_inputs(),
          torch=lambda a, b: a.matmul(b)),

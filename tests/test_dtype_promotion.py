@@ -58,3 +58,4 @@ def test_unary_float_op_of_int_tensor_gives_torch_values(f):
     x = [1, 2, 3]
     np.testing.assert_allclose(getattr(tg, f)(tg.tensor(x)).numpy(),
                                getattr(torch, f)(torch.tensor(x)).numpy(), rtol=1e-6)
+

@@ -6,12 +6,18 @@ The public API is re-exported here, PyTorch-style: ``tg.Tensor``, factories, ``t
 from .backend import (bool_, cuda_available, float16, float32, float64, int32, int64, uint8)
 from .backend import Device as device
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
+from .autograd import inference_mode, is_inference_mode_enabled, set_grad_enabled
 from .tensor import Tensor, cat, maximum, minimum, stack, where
+from .factories import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+                        LongTensor, ShortTensor)
+from .size import Size
 from .factories import (arange, eye, full, full_like, linspace, ones, ones_like, rand, rand_like, randint,
                         randn, randn_like, randperm, tensor, zeros, zeros_like)
 from .functions import *          # noqa: F401,F403  tg.exp(x), tg.matmul(a, b), tg.sum(x, dim=1) ...
 from .functions import _METHODS
-from .random import Generator, default_generator, initial_seed, manual_seed, seed
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
+                     set_rng_state)
+from .printing import set_printoptions
 from .testing.gradcheck import gradcheck
 from . import cuda  # noqa: F401,E402  (plugs the CUDA backend into backend.py; imports no CuPy)
 
@@ -31,10 +37,12 @@ def __getattr__(name):
     # sub-packages are imported lazily so that `import tinygrad_zh` stays light
     import importlib
     if name in ("nn", "optim", "data", "testing", "viz", "io", "cuda", "distributed", "utils",
-                "accelerator", "autograd"):
+                "accelerator", "autograd", "return_types"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".io", __name__), name)
+    if name == "backends":                      # torch.backends（文件名见 torch_backends.py）
+        return importlib.import_module(".torch_backends", __name__)
     if name == "trace":
         return importlib.import_module(".viz", __name__).trace
     raise AttributeError(f"module 'tinygrad_zh' has no attribute {name!r}")

@@ -12,7 +12,8 @@ English: the whole chain rule of tinygrad_zh lives in this file (no op definitio
 * ``backward(root)``: visits the nodes in reverse topological order and applies the chain rule.
 * ``Function``: one node of the graph. ``forward`` and ``backward`` work on raw arrays; ``apply``
   runs forward and, when a gradient is needed, remembers the inputs (``parents``).
-* ``no_grad`` / ``enable_grad``: switch graph recording off / on.
+* ``no_grad`` / ``enable_grad`` / ``set_grad_enabled`` / ``inference_mode``: switch graph recording
+  off / on.
 * part 3: memory savings and debugging aids (version counters, ``detect_anomaly``).
 
 为什么要拓扑排序？一个节点的梯度必须等 **所有** 用到它的下游节点都把梯度传回来、累加完毕之后，
@@ -30,6 +31,7 @@ from . import function as _pytorch_form    # PyTorch 写法的 ctx.save_for_back
 
 
 _grad_enabled = True
+_inference = False      # inference_mode() 里为 True（那里 enable_grad 不起作用）
 _tracer = None          # 由 tinygrad_zh.viz.trace() 设置：反向传播每走一步就调用它一次
 _anomaly = False        # 由 detect_anomaly() 设置：节点记下自己在哪一行创建，backward 检查 NaN/inf
 _Tensor = None          # Tensor 类：tensor.py 先导入本模块，再把类填到这里
@@ -257,23 +259,39 @@ def is_grad_enabled():
     return _grad_enabled
 
 
+def is_inference_mode_enabled():
+    """是否在 ``inference_mode()`` 里。True inside ``with tg.inference_mode():``."""
+    return _inference
+
+
 class _GradMode:
-    """既是 with 语句也是装饰器：设置是否记录计算图（no_grad / enable_grad 的基类）。"""
+    """既是 with 语句也是装饰器：设置是否记录计算图（no_grad / enable_grad 的基类）。
+    ``@tg.no_grad()`` 和不带括号的 ``@tg.no_grad`` 都可以（与 PyTorch 相同）。"""
     mode = True
+
+    def __new__(cls, orig_func=None):
+        if orig_func is not None:                  # @tg.no_grad 不带括号：直接装饰这个函数
+            if not callable(orig_func):
+                raise TypeError(f"{cls.__name__}() takes no arguments (got {orig_func!r})")
+            return cls()(orig_func)
+        return super().__new__(cls)
 
     def __enter__(self):
         global _grad_enabled
-        self._prev, _grad_enabled = _grad_enabled, self.mode
+        self._prev, _grad_enabled = _grad_enabled, self.mode and not _inference
 
     def __exit__(self, *exc):
         global _grad_enabled
         _grad_enabled = self._prev
         return False
 
+    def clone(self):
+        return self.__class__()
+
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with self.clone():
                 return fn(*args, **kwargs)
         return wrapper
 
@@ -284,8 +302,68 @@ class no_grad(_GradMode):
 
 
 class enable_grad(_GradMode):
-    """在 ``no_grad`` 块里重新打开计算图的记录。"""
+    """在 ``no_grad`` 块里重新打开计算图的记录（在 ``inference_mode`` 里不起作用，与 PyTorch 相同）。"""
     mode = True
+
+
+def _bool_arg(op, mode):
+    if not isinstance(mode, bool):
+        raise TypeError(f"{op}(): argument 'mode' must be bool, not {type(mode).__name__}")
+    return mode
+
+
+class set_grad_enabled(_GradMode):
+    """``tg.set_grad_enabled(False)``：调用时立即生效（PyTorch 的写法）；写成
+    ``with tg.set_grad_enabled(is_train):`` 时，离开 with 块恢复原来的状态。"""
+
+    def __new__(cls, mode):
+        return object.__new__(cls)
+
+    def __init__(self, mode):
+        global _grad_enabled
+        self.mode = _bool_arg("set_grad_enabled", mode)
+        self._prev, _grad_enabled = _grad_enabled, self.mode and not _inference
+
+    def __enter__(self):
+        pass                                        # 已经在 __init__ 里生效
+
+    def __call__(self, fn):
+        global _grad_enabled
+        _grad_enabled = self._prev                  # 用作装饰器：不改变此刻的状态，只在调用函数时生效
+        return super().__call__(fn)
+
+    def clone(self):
+        return self.__class__(self.mode)
+
+    def __repr__(self):
+        return f"tinygrad_zh.set_grad_enabled(mode={self.mode})"
+
+
+class inference_mode(_GradMode):
+    """``with tg.inference_mode():``（或 ``@tg.inference_mode()`` / ``@tg.inference_mode``）：推理用，
+    不记录计算图，里面的 ``enable_grad`` 也不起作用；``inference_mode(False)`` 重新打开记录。
+    与 PyTorch 的区别：这里创建的张量不是特殊的 "inference tensor"，之后可以照常参与求导。"""
+
+    def __new__(cls, mode=True):
+        if callable(mode):                         # @tg.inference_mode 不带括号
+            return cls()(mode)
+        return object.__new__(cls)
+
+    def __init__(self, mode=True):
+        self.mode = _bool_arg("inference_mode", mode)
+
+    def __enter__(self):
+        global _grad_enabled, _inference
+        self._prev, self._prev_inference = _grad_enabled, _inference
+        _inference, _grad_enabled = self.mode, not self.mode
+
+    def __exit__(self, *exc):
+        global _grad_enabled, _inference
+        _grad_enabled, _inference = self._prev, self._prev_inference
+        return False
+
+    def clone(self):
+        return self.__class__(self.mode)
 
 
 
@@ -519,3 +597,29 @@ def set_detect_anomaly(mode, check_nan=True):
 
 def is_anomaly_enabled():
     return _anomaly
+
+
+class _VariableType(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, _Tensor)
+
+
+class Variable(metaclass=_VariableType):
+    """旧版 PyTorch（0.4 以前）的 ``Variable(t, requires_grad=True)``：现在张量本身就能求导，所以它只是
+    返回一个与 t 共享数据的新叶子张量；``isinstance(x, Variable)`` 对任何张量都成立（与 PyTorch 相同）。
+
+    Old tutorials wrap tensors in ``Variable``; as in PyTorch today it returns a leaf Tensor that shares
+    ``data``'s memory, with ``requires_grad`` as given. ``volatile`` was removed from PyTorch: passing
+    it warns and has no effect, use ``no_grad()``."""
+
+    def __new__(cls, data, requires_grad=False, volatile=None):
+        if not isinstance(data, _Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        if volatile is not None:
+            import warnings
+            warnings.warn("volatile was removed and now has no effect. Use `with tg.no_grad():` instead.",
+                          UserWarning, stacklevel=2)
+        out = data.detach()
+        if requires_grad:
+            out.requires_grad_(True)
+        return out

@@ -79,6 +79,13 @@ class Device(str):
     ``.type`` 和 ``.index``。``Tensor.device`` 就是它，所以 ``x.device == "cpu"`` 也成立。"""
 
     def __new__(cls, type_or_name="cpu", index=None):
+        if isinstance(type_or_name, int) and not isinstance(type_or_name, bool):
+            type_or_name, index = "cuda", type_or_name     # tg.device(0) 是 cuda:0（与 PyTorch 相同）
+        if isinstance(type_or_name, Device) and index is None:
+            index = type_or_name.index
+            type_or_name = type_or_name.type
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int) or index < 0):
+            raise ValueError(f"device {type_or_name!r}: the index must be an int >= 0, got {index!r}")
         name = str(type_or_name).lower()
         kind, _, idx = name.partition(":")
         if kind not in DEVICES:
@@ -103,6 +110,11 @@ class Device(str):
     def __repr__(self):
         return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
 
+    def __str__(self):
+        """与 PyTorch 相同：``str(tg.device("cuda", 0)) == "cuda:0"``（字符串的值仍是 "cuda"，所以
+        ``d == "cuda"`` 成立）。"""
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
     def __reduce__(self):
         return (Device, (self.type, self.index))
 
@@ -118,8 +130,8 @@ def normalize_device(device):
     if d is None:
         kind = Device(device).type
         d = _CANON.get(kind)
-        if d is None:
-            d = _CANON[kind] = Device(kind)
+        if d is None:      # 与 PyTorch 相同：张量的 cuda 设备带序号 0（显示为 'cuda:0'），cpu 没有序号
+            d = _CANON[kind] = Device(kind, 0 if kind == "cuda" else None)
     return d
 
 
@@ -133,16 +145,19 @@ def array_module(arr):
     return np if isinstance(arr, np.ndarray) or np.isscalar(arr) else require_cuda()
 
 
+_CPU, _CUDA = normalize_device("cpu"), normalize_device("cuda")
+
+
 def device_of(arr):
-    """数组所在的设备：NumPy 数组是 'cpu'，CuPy 数组是 'cuda'。"""
+    """数组所在的设备（规范的 ``tg.device``）：NumPy 数组是 'cpu'，CuPy 数组是 'cuda'（即 cuda:0）。"""
     if isinstance(arr, (np.ndarray, np.generic)):
-        return "cpu"
+        return _CPU
     if _cupy is not None and isinstance(arr, _cupy.ndarray):
-        return "cuda"
+        return _CUDA
     mod = type(arr).__module__
     if mod.startswith("cupy"):
-        return "cuda"
-    return "cpu"
+        return _CUDA
+    return _CPU
 
 
 _ONES = {}   # (数组类型, 设备, n, dtype) -> 只读的全 1 向量
@@ -198,12 +213,23 @@ def normalize_dtype(dtype):
         raise TypeError(f"unknown dtype {dtype!r}: expected e.g. 'float32', 'float64', 'int64'") from None
 
 
+_TO_KWARGS = ("device", "dtype", "non_blocking", "copy")
+
+
 def parse_to_args(args, kwargs):
-    """解析 ``to(device)``、``to(dtype)``、``to(device, dtype)`` 或关键字参数 -> (device 或 None, dtype 或 None)。"""
+    """解析 ``to(device)``、``to(dtype)``、``to(device, dtype)``、``to(other_tensor)`` 或关键字参数
+    -> (device 或 None, dtype 或 None)。设备可以写成 'cuda'、'cuda:0'、tg.device(...) 或整数 0；
+    ``non_blocking`` 接受但不起作用（我们的拷贝总是同步的），``copy`` 由调用者处理。"""
+    for k in kwargs:
+        if k not in _TO_KWARGS:
+            raise TypeError(f"to() got an unexpected keyword argument {k!r} (expected one of {_TO_KWARGS})")
     device, dtype = kwargs.get("device"), kwargs.get("dtype")
     for a in args:
-        if isinstance(a, str) and (a.startswith("cuda") or a == "cpu"):
+        if isinstance(a, str) and (a.startswith("cuda") or a.startswith("cpu")) or \
+                isinstance(a, int) and not isinstance(a, bool):
             device = a
+        elif hasattr(a, "array") and hasattr(a, "device"):     # to(other)：取 other 的设备和 dtype
+            device, dtype = a.device, a.dtype
         else:
             dtype = a
     return device, dtype

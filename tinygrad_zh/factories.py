@@ -6,7 +6,7 @@ import numpy as np
 
 from . import backend
 from .random import rng_of
-from .tensor import Tensor
+from .tensor import Tensor, _constructor_args, tensor   # noqa: F401  (tg.tensor: dtype from the data)
 
 
 def _shape(size, kw=None, op="factory"):
@@ -37,9 +37,6 @@ def _new(arr, dtype, device, requires_grad, extra=None, op=None):
     return Tensor(arr, dtype=dtype, device=device or "cpu", requires_grad=requires_grad)
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False):
-    """Same as ``Tensor(...)`` (PyTorch's ``torch.tensor``)."""
-    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, **kw):
@@ -129,3 +126,54 @@ def rand_like(t, dtype=None, device=None, requires_grad=False):
 
 def randn_like(t, dtype=None, device=None, requires_grad=False):
     return randn(t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------- 旧式构造函数 tg.FloatTensor(...)
+class _LegacyTensorType(type):
+    """``tg.FloatTensor`` 这一类"张量类型"（PyTorch 的旧写法）：
+
+    * ``FloatTensor([1, 2])``：数据，转成这个类型的 dtype（``LongTensor([1.7])`` 截断成 1）；
+    * ``FloatTensor(2, 3)`` / ``FloatTensor(tg.Size([2, 3]))``：这个形状的张量（PyTorch 不初始化，这里填 0）；
+    * ``FloatTensor()``：形状 (0,) 的空张量；``FloatTensor(t)``：t 本身（dtype 必须相同）；
+    * ``isinstance(x, tg.FloatTensor)``：x 是 CPU 上的 float32 张量时为 True。
+
+    和 PyTorch 一样只接受关键字参数 ``device``（只能是 CPU）；dtype/requires_grad 请用 ``tg.tensor``。"""
+
+    def __call__(cls, *args, device=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {next(iter(kwargs))!r}: the "
+                            "legacy constructor takes only device=; use tg.tensor(data, dtype=..., "
+                            "requires_grad=...) instead")
+        if device is not None and backend.normalize_device(device) != "cpu":
+            raise RuntimeError(f"{cls.__name__}: legacy constructor expects device type: cpu but device "
+                               f"type: {backend.normalize_device(device).type} was passed")
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            t = args[0]
+            if t.dtype != cls.dtype or t.device != "cpu":
+                raise TypeError(f"{cls.__name__}(tensor): expected a cpu tensor of dtype {cls.dtype}, got "
+                                f"dtype {t.dtype} on {t.device} (convert it with .to({cls.dtype}))")
+            return t                                   # PyTorch 返回共享内存的别名；这里就是它本身
+        data, _ = _constructor_args(args, cls.dtype)
+        return tensor(np.asarray(data, dtype=cls.dtype), dtype=cls.dtype)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device == "cpu"
+
+    def __repr__(cls):
+        return f"<class 'tinygrad_zh.{cls.__name__}'>"
+
+
+def _legacy(name, dtype):
+    return _LegacyTensorType(name, (), {"dtype": np.dtype(dtype), "is_cuda": False, "__module__": __name__,
+                                        "__doc__": f"Legacy constructor: a {dtype} tensor (PyTorch's torch.{name})."})
+
+
+FloatTensor = _legacy("FloatTensor", "float32")
+DoubleTensor = _legacy("DoubleTensor", "float64")
+HalfTensor = _legacy("HalfTensor", "float16")
+LongTensor = _legacy("LongTensor", "int64")
+IntTensor = _legacy("IntTensor", "int32")
+ShortTensor = _legacy("ShortTensor", "int16")
+CharTensor = _legacy("CharTensor", "int8")
+ByteTensor = _legacy("ByteTensor", "uint8")
+BoolTensor = _legacy("BoolTensor", "bool")

@@ -14,6 +14,7 @@ Both forms go through the same backward engine, version checks and gradient-shap
 This module imports nothing from the package: ``engine.py`` imports it and passes itself in as
 ``engine`` (so there is no import circle).
 """
+import numpy as _np
 
 
 class FunctionCtx:
@@ -133,7 +134,7 @@ def run_backward(engine, ctx, grad_arrays):
             out.append(None)
             continue
         if not isinstance(g, Tensor):
-            g = Tensor(g, device=p.device)
+            g = Tensor(_np.asarray(g), device=p.device)      # 数组：按数据建张量（Tensor(3) 会是形状）
         if g.shape != p.shape:
             raise RuntimeError(f"function {cls.__name__}.backward returned a gradient of shape {g.shape} "
                                f"for input {i}, which has shape {p.shape}: each gradient must have its "

@@ -4,20 +4,22 @@ Every function here forwards to the Tensor method of the same name (so there is 
 of each op, in ``tensor.py`` / ``ops/``); non-Tensor inputs are converted first. A few functions with
 no method of the same name (``mm``, ``normal``, ``multinomial``, ``from_numpy`` ...) are written out.
 """
+import builtins
 import numbers
 
 import numpy as np
 
 from . import backend
+from .ops.einsum import Einsum
 from .random import rng_of
-from .tensor import Tensor
+from .tensor import Tensor, cat, tensor
 
 
 def _t(x, op):
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (numbers.Number, list, tuple, np.ndarray, np.generic)):
-        return Tensor(x)
+        return tensor(x)                # dtype 按数据推断（Tensor(3) 是形状为 (3,) 的张量）
     raise TypeError(f"{op}(): argument 'input' must be a Tensor, not {type(x).__name__}")
 
 
@@ -39,12 +41,14 @@ _METHODS = (
     "gather", "scatter_add", "index_select", "masked_fill", "numel", "topk", "sort", "argsort",
     "matmul", "add", "sub", "mul", "div", "eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose",
     "detach", "clone",
+    "log1p", "expm1", "clamp_min", "clamp_max", "cumprod", "flip", "triu", "tril", "nonzero", "unique",
+    "floor_divide", "remainder", "fmod", "true_divide", "is_floating_point", "get_device",
 )
 for _name in _METHODS:
     globals()[_name] = _method(_name)
 del _name
 
-subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg   # noqa: F821  NumPy-style names
+subtract, multiply, divide, negative = sub, mul, div, neg   # noqa: F821  NumPy-style names（divide 也接受 rounding_mode）
 
 
 def mm(input, mat2):
@@ -76,6 +80,78 @@ def dot(input, other):
     return a.matmul(b)
 
 
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """``repeat_interleave(x, repeats, dim)``；只给一个整数张量时，它就是次数：repeat_interleave(tensor([2, 3]))
+    = [0, 0, 1, 1, 1]（与 PyTorch 相同）。"""
+    x = _t(input, "repeat_interleave")
+    if repeats is None:
+        if x.ndim != 1 or x.dtype.kind not in "iu":
+            raise RuntimeError(f"repeat_interleave(repeats): repeats must be a 1-D integer tensor, got dtype "
+                               f"{x.dtype} and shape {x.shape}")
+        from .factories import arange
+        return arange(x.shape[0], device=x.device).repeat_interleave(x, 0, output_size=output_size)
+    return x.repeat_interleave(repeats, dim, output_size=output_size)
+
+
+def hstack(tensors):
+    """水平拼接：1 维张量首尾相接（沿第 0 维），其他的沿第 1 维（列）拼接；0 维张量当作 1 维。"""
+    ts = [_t(x, "hstack") for x in tensors]
+    if not ts:
+        raise RuntimeError("hstack expects a non-empty TensorList")
+    ts = [x.reshape(1) if x.ndim == 0 else x for x in ts]
+    return cat(ts, 0 if builtins.all(x.ndim == 1 for x in ts) else 1)    # 本模块的 all 是 tg.all
+
+
+def vstack(tensors):
+    """竖直拼接（沿第 0 维，按行）：0 维和 1 维张量先变成一行 (1, n)。"""
+    ts = [_t(x, "vstack") for x in tensors]
+    if not ts:
+        raise RuntimeError("vstack expects a non-empty TensorList")
+    return cat([x.reshape(1, -1) if x.ndim < 2 else x for x in ts], 0)
+
+
+def einsum(*args):
+    """爱因斯坦求和：``einsum("ij,jk->ik", a, b)`` 是矩阵乘法，``einsum("ii", a)`` 是迹（规则见 ops/einsum.py）。
+
+    Also ``einsum(eq, [a, b])`` and the sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
+    if not args:
+        raise TypeError("einsum(): missing the equation")
+    if isinstance(args[0], str):
+        equation, operands = args[0], args[1:]
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = tuple(operands[0])
+    else:
+        equation, operands = _einsum_sublists(args)
+    if not operands:
+        raise RuntimeError("einsum(): must provide at least one operand")
+    ts = [_t(x, "einsum") for x in operands]
+    if len({x.dtype for x in ts}) > 1:
+        raise RuntimeError(f"einsum(): expected all operands to have the same dtype, got "
+                           f"{[str(x.dtype) for x in ts]} (convert them with .float() or .double())")
+    return Einsum.apply(*ts, equation=equation)
+
+
+def _einsum_sublists(args):
+    """einsum(a, [0, 1], b, [1, 2], [0, 2]) -> ("ab,bc->ac", (a, b))：整数下标换成字母，Ellipsis 换成 ...。"""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def sub(labels):
+        out = ""
+        for k in labels:
+            if k is Ellipsis:
+                out += "..."
+            elif isinstance(k, numbers.Integral) and 0 <= k < len(letters):
+                out += letters[k]
+            else:
+                raise RuntimeError(f"einsum(): subscript {k!r} in a sublist must be an int in [0, 52) or ...")
+        return out
+    operands, terms = args[0::2], args[1::2]
+    out = None
+    if len(args) % 2:                       # 最后多出来的一个是输出的下标
+        operands, out = operands[:-1], args[-1]
+    return ",".join(sub(t) for t in terms) + ("" if out is None else "->" + sub(out)), operands
+
+
 def is_tensor(obj):
     return isinstance(obj, Tensor)
 
@@ -98,7 +174,7 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, np.ndarray) and (device is None or str(device) == "cpu") and \
             (dtype is None or backend.normalize_dtype(dtype) == data.dtype) and data.dtype.kind in "biuf":
         return from_numpy(data)
-    return Tensor(data, dtype=dtype, device=device)
+    return tensor(data, dtype=dtype, device=device)
 
 
 def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -176,7 +252,8 @@ def numel(input):
     return _t(input, "numel").numel()
 
 
-__all__ = list(_METHODS) + ["subtract", "multiply", "divide", "true_divide", "negative", "mm", "bmm", "mv",
+__all__ = list(_METHODS) + ["subtract", "multiply", "divide", "negative", "mm", "bmm", "mv",
+                            "repeat_interleave", "hstack", "vstack", "einsum",
                             "dot", "is_tensor", "from_numpy", "as_tensor", "normal", "multinomial",
                             "bernoulli", "empty", "empty_like", "get_default_dtype", "set_default_dtype",
                             "numel"]

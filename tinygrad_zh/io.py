@@ -65,6 +65,12 @@ def _encode(obj, arrays, memo, active, where):
             return {tag: [_encode(v, arrays, memo, active, f"{where}[{i}]") for i, v in enumerate(obj)]}
         finally:
             active.discard(id(obj))
+    if callable(getattr(obj, "state_dict", None)):      # 整个模型 / 优化器：只存它的状态（不 pickle 代码）
+        kind = type(obj).__name__
+        raise TypeError(f"tg.save: cannot save a whole {kind} object at {where}: tinygrad_zh checkpoints hold "
+                        f"data, not Python objects (no pickle). Save its state instead: "
+                        f"tg.save(obj.state_dict(), path), e.g. tg.save(model.state_dict(), path); to restore, "
+                        f"build the {kind} again and call .load_state_dict(tg.load(path))")
     raise TypeError(f"tg.save: cannot save an object of type {type(obj).__module__}.{type(obj).__qualname__} "
                     f"at {where}: checkpoints hold only dicts, lists, tuples, arrays, Tensors, numbers, "
                     "strings, bytes, bools and None (no pickled Python objects)")
@@ -283,7 +289,10 @@ def _decode_array(kind, node, arrays, map_device, path):
         return arr.tobytes()
     if kind == "scalar":
         return arr[()]
-    device = map_device or node.get("device", "cpu")
+    try:
+        device = backend.normalize_device(map_device or node.get("device", "cpu"))   # tg.device，不是普通的 str
+    except ValueError:
+        raise _bad(path, f"array {name!r} names an unknown device {node.get('device')!r}") from None
     if device == "cuda":
         try:
             arr = backend.to_device(arr, "cuda")

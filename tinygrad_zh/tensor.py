@@ -11,7 +11,9 @@ import numbers
 
 import numpy as np
 
-from . import autograd, backend, inplace
+from . import autograd, backend, inplace, printing
+from . import return_types
+from .size import Size, as_size
 from .autograd import Function
 from .backend import normalize_device, normalize_dtype
 from .random import rng_of
@@ -41,6 +43,40 @@ def _convert(data, dtype, device):
             arr = arr.astype(backend.DEFAULT_FLOAT)   # 浮点默认 float32
         return arr
     return xp.asarray(data, dtype=dtype)
+
+
+def _constructor_args(args, dtype):
+    """``Tensor(*args)`` 的位置参数 -> (data, dtype)：Python 整数（或一个 ``tg.Size``）是形状，Python 的
+    list/tuple 是总取浮点类型的数据，其他（数组、NumPy 标量、Tensor、float、bool）是数据、保持它的 dtype。"""
+    if len(args) == 1:
+        a = args[0]
+        if isinstance(a, (list, tuple)) and not isinstance(a, Size):
+            return a, (backend.DEFAULT_FLOAT if dtype is None else dtype)
+        if type(a) is not int and not isinstance(a, Size):     # bool、NumPy 整数是数据，不是形状
+            return a, dtype
+        sizes = tuple(a) if isinstance(a, Size) else (a,)
+    elif not args:
+        sizes = (0,)
+    else:
+        bad = next((a for a in args if type(a) is not int), None)
+        if bad is not None:
+            raise TypeError(f"Tensor(): got {len(args)} positional arguments, so they are sizes and must be "
+                            f"Python ints, but one is {type(bad).__name__} {bad!r} (to make a tensor from "
+                            f"data pass one list, Tensor([1, 2]), or use tg.tensor(data))")
+        sizes = args
+    if any(n < 0 for n in sizes):
+        raise RuntimeError(f"Tensor(): trying to create a tensor with negative dimension: {list(sizes)}")
+    dt = normalize_dtype(dtype) or backend.DEFAULT_FLOAT
+    return np.zeros(sizes, dt), dt           # PyTorch 不初始化这块内存；我们填 0
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """``tg.tensor(data)``（PyTorch 的 ``torch.tensor``）：按数据推断 dtype（Python 整数 -> int64，浮点 ->
+    float32，bool -> bool；``tensor(3)`` 是 0 维张量）。库内部从 Python 数据建张量也用它，因为
+    ``Tensor(3)`` 是形状、``Tensor([1, 2])`` 总是 float32（PyTorch 的规则）。"""
+    t = object.__new__(Tensor)
+    t._init(data, dtype, device, requires_grad)
+    return t
 
 
 def _norm_axes(dim, ndim):
@@ -90,12 +126,27 @@ def _dim1(dim, ndim, op):
 
 
 class Tensor:
-    """n 维数组 + 自动求导。``Tensor(data, dtype=None, device="cpu", requires_grad=False)``."""
+    """n 维数组 + 自动求导。``Tensor(data)`` 或 ``Tensor(2, 3)``（PyTorch 的规则，见 ``__init__``）；
+    按数据推断 dtype 用 ``tg.tensor(data, dtype=None, device=None, requires_grad=False)``."""
     __slots__ = ("array", "grad", "_requires_grad", "_ctx", "_out_idx", "_retains_grad", "device",
                  "_version", "_view_of", "_consumers", "__weakref__")
     __array_priority__ = 1000    # 让 ndarray + Tensor 调用 Tensor.__radd__，而不是由 NumPy 处理
 
-    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        """PyTorch 的 ``torch.Tensor(...)`` 构造方式：
+
+        * ``Tensor([1, 2])``：Python 的 list/tuple 数据总是默认的浮点类型 float32（整数列表也是）；
+        * ``Tensor(2, 3)``、``Tensor(tg.Size([2, 3]))``：这个形状的 float32 张量（PyTorch 不初始化，这里填 0）；
+        * ``Tensor()``：形状 (0,) 的空 float32 张量；
+        * NumPy/CuPy 数组、NumPy 标量、Tensor、Python float/bool：保持数据的 dtype（浮点默认 float32）。
+
+        要按数据推断 dtype（``[1, 2]`` -> int64，``3`` -> 0 维张量），用 ``tg.tensor(data)``。
+        ``dtype=``/``requires_grad=`` 是我们的扩展（PyTorch 的 ``Tensor(...)`` 不接受它们）。"""
+        data, dtype = _constructor_args(args, dtype)
+        self._init(data, dtype, device, requires_grad)
+
+    def _init(self, data, dtype, device, requires_grad):
+        """按数据建张量（``tg.tensor`` 的规则）；``Tensor(...)`` 先用 ``_constructor_args`` 解释位置参数。"""
         if device is None:
             device = data.device if isinstance(data, Tensor) else \
                 backend.device_of(data) if hasattr(data, "dtype") else "cpu"
@@ -161,7 +212,8 @@ class Tensor:
         return self.array.size
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[dim]
+        """size() -> ``tg.Size``（显示为 ``torch.Size([2, 3])``，与 PyTorch 相同）；size(dim) -> 那一维的大小。"""
+        return as_size(self.array.shape) if dim is None else self.shape[dim]
 
     def numel(self):
         return int(self.array.size)
@@ -177,6 +229,13 @@ class Tensor:
     @property
     def is_cuda(self):
         return self.device == "cuda"
+
+    def is_floating_point(self):
+        return self.array.dtype.kind == "f"
+
+    def get_device(self):
+        """GPU 的编号（这里只有 0 号 GPU）；CPU 张量返回 -1（与 PyTorch 相同）。"""
+        return -1 if self.device == "cpu" else 0
 
     @property
     def itemsize(self):
@@ -201,6 +260,14 @@ class Tensor:
     @property
     def T(self):
         return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self):
+        """最后两维转置（一批矩阵各自转置）。"""
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                               f"{self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
 
     @property
     def requires_grad(self):
@@ -279,13 +346,18 @@ class Tensor:
                     out.device = device
                 else:
                     out = Tensor._make(backend.to_device(out.array, device), device, None, 0)
+        if out is self and kwargs.get("copy"):           # to(..., copy=True)：总是返回新的一块内存
+            out = self.clone()
         return out
 
     def cpu(self):
         return self.to("cpu")
 
-    def cuda(self):
-        return self.to("cuda")
+    def cuda(self, device=None, non_blocking=False):
+        """搬到 GPU：``cuda()``、``cuda(0)``、``cuda("cuda:0")``、``cuda(device=0)``（只有一块 GPU：序号 0）。"""
+        if device is not None and backend.Device(device).type != "cuda":
+            raise ValueError(f"cuda(): expected a CUDA device, got {device!r}")
+        return self.to("cuda" if device is None else device)
 
     def float(self):
         return self.to(backend.float32)
@@ -303,13 +375,22 @@ class Tensor:
         return self.to(backend.bool_)
 
     def type(self, dtype=None):
-        """type() -> 类型名（如 'torch.FloatTensor'）；type(dtype) -> 转换。"""
+        """type() -> 类型名（如 'torch.FloatTensor'）；type(dtype)、type(tg.FloatTensor)、
+        type('torch.FloatTensor') -> 转换（写成 'torch.cuda.FloatTensor' 时同时搬到 GPU）。"""
+        names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                 "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
         if dtype is None:
-            names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                     "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-                     "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
             return ("torch.cuda." if self.device == "cuda" else "torch.") + names.get(str(self.dtype),
                                                                                    str(self.dtype))
+        if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), np.dtype):
+            return self.to(dtype.dtype)                # tg.FloatTensor 等旧式类型
+        if isinstance(dtype, str) and dtype.startswith("torch."):
+            kind, _, name = dtype[len("torch."):].rpartition(".")
+            dt = next((k for k, v in names.items() if v == name), None)
+            if dt is None or kind not in ("", "cuda"):
+                raise ValueError(f"type(): invalid type {dtype!r} (expected e.g. 'torch.FloatTensor')")
+            return self.to("cuda" if kind else "cpu", dt)
         return self.to(dtype)
 
     def half(self):
@@ -330,7 +411,7 @@ class Tensor:
                       device=device or self.device, requires_grad=requires_grad)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        return Tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         """Jupyter 里显示张量：数值、梯度和计算图（见 viz.py）。"""
@@ -355,18 +436,10 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __repr__(self):
-        body = np.array2string(self.numpy(), separator=", ", precision=4, threshold=50,
-                               prefix="tensor(")
-        extra = []
-        if self.dtype != backend.DEFAULT_FLOAT and self.dtype.kind == "f" or self.dtype.kind != "f":
-            extra.append(f"dtype={self.dtype}")
-        if self.device != "cpu":
-            extra.append(f"device='{self.device}'")
-        if self._ctx is not None:
-            extra.append(f"grad_fn=<{type(self._ctx).__name__}Backward>")
-        elif self.requires_grad:
-            extra.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+        """与 PyTorch 相同的显示方式（见 printing.py；tg.set_printoptions 可以改）。"""
+        return printing.tensor_repr(self.numpy(), self.dtype, self.device,
+                                    None if self._ctx is None else type(self._ctx).__name__,
+                                    self.requires_grad)
 
     def __bool__(self):
         if self.array.size != 1:
@@ -411,6 +484,12 @@ class Tensor:
             raise RuntimeError(f"div_: result type float32 can't be cast to the desired output type "
                                f"{self.dtype}")
         return inplace.binary(self, "div_", other, lambda x: x / other)
+
+    def floor_divide_(self, o): return inplace.update(self, "floor_divide_", lambda x: x // o, (o,))
+    def remainder_(self, o): return inplace.update(self, "remainder_", lambda x: x % o, (o,))
+    def fmod_(self, o): return inplace.update(self, "fmod_", lambda x: x.fmod(o), (o,))
+    def __ifloordiv__(self, o): return self.floor_divide_(o)
+    def __imod__(self, o): return self.remainder_(o)
 
     def __iadd__(self, o): return self.add_(o)
     def __isub__(self, o): return self.sub_(o)
@@ -464,7 +543,7 @@ class Tensor:
     def copy_(self, src, non_blocking=False):
         """把 src 的值拷进 self（广播、换 dtype、换设备都可以），self 还是原来那块内存。"""
         if not isinstance(src, Tensor):
-            src = Tensor(src, device=self.device)
+            src = tensor(src, device=self.device)
         if inplace._must_record(self, "copy_", (src,)):
             return inplace.update(self, "copy_", lambda x: x * 0 + src.to(self.device, self.dtype), (src,))
         arr = backend.to_device(src.array, self.device)
@@ -490,13 +569,13 @@ class Tensor:
             else:
                 dt = backend.DEFAULT_FLOAT
             return Tensor._make(backend.scalar_array(other, dt, self.device), self.device, None, 0)
-        return Tensor(other, device=self.device)
+        return tensor(other, device=self.device)
 
-    def _binary(self, op, other, reverse=False):
+    def _binary(self, op, other, reverse=False, **kwargs):
         if (type(other) is float or type(other) is int) and self.array.dtype.kind == "f":
             # 最常见的情况（x * 0.5、x + 1）走捷径：标量直接取张量的 dtype
             other = Tensor._make(backend.scalar_array(other, self.array.dtype, self.device), self.device, None, 0)
-            return op.apply(other, self) if reverse else op.apply(self, other)
+            return op.apply(other, self, **kwargs) if reverse else op.apply(self, other, **kwargs)
         scalar = isinstance(other, numbers.Number)
         other = self._lift(other)
         a, b = (other, self) if reverse else (self, other)
@@ -508,7 +587,7 @@ class Tensor:
             a, b = a.to(dt), b.to(dt)
         elif op is E.Div and a.dtype.kind != "f":
             a, b = a.to(backend.DEFAULT_FLOAT), b.to(backend.DEFAULT_FLOAT)
-        return op.apply(a, b)
+        return op.apply(a, b, **kwargs)
 
     # ------------------------------------------------------------------ 算术运算
     def __add__(self, o): return self._binary(E.Add, o)
@@ -532,10 +611,41 @@ class Tensor:
     def __rpow__(self, base):
         return self._binary(E.Pow, base, True)
 
+    # 取整除法与取余（与 PyTorch 相同：整数 // 整数还是整数；整数除以 0 报错；浮点数除以 0 得到 inf / nan）
+    def __floordiv__(self, o): return self._binary(E.FloorDivide, o)
+    def __rfloordiv__(self, o): return self._binary(E.FloorDivide, o, True)
+    def __mod__(self, o): return self._binary(E.Remainder, o)
+    def __rmod__(self, o): return self._binary(E.Remainder, o, True)
+
+    def floor_divide(self, other):
+        """⌊a/b⌋（向下取整），同 ``a // b``。和 PyTorch 一样没有导数：反向传播经过它会报错。"""
+        return self._binary(E.FloorDivide, other)
+
+    def remainder(self, other):
+        """Python 的取余 a - b·⌊a/b⌋，符号跟除数相同：-7 % 3 = 2。"""
+        return self._binary(E.Remainder, other)
+
+    def fmod(self, other):
+        """C 语言的取余 a - b·trunc(a/b)，符号跟被除数相同：fmod(-7, 3) = -1。"""
+        return self._binary(E.Fmod, other)
+
+    def div(self, other, *, rounding_mode=None):
+        """a / b；``rounding_mode="trunc"`` 向 0 取整，``"floor"`` 向下取整（结果 dtype 同输入，梯度为 0）。"""
+        if rounding_mode is None:
+            return self._binary(E.Div, other)
+        if rounding_mode not in ("trunc", "floor"):
+            raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                             f"{rounding_mode!r}")
+        return self._binary(E.DivRounding, other, mode=rounding_mode)
+
+    divide = div
+
+    def true_divide(self, other):
+        return self._binary(E.Div, other)
+
     add = __add__
     sub = __sub__
     mul = __mul__
-    div = __truediv__
     pow = __pow__
 
     def neg(self):
@@ -596,9 +706,30 @@ class Tensor:
     def clamp(self, min=None, max=None):
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
-        return E.Clamp.apply(self, lo=min, hi=max)
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            # 张量边界（逐元素）：写成 where。越界的位置取边界、梯度给边界，其余位置梯度给 x（与 PyTorch 相同）
+            out = self
+            if min is not None:
+                out = where(out < min, min, out)
+            if max is not None:
+                out = where(out > max, max, out)
+            return out
+        x = self
+        if x.dtype.kind != "f" and any(isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral)
+                                       for v in (min, max)):
+            x = x.to(backend.DEFAULT_FLOAT)         # 整数张量、浮点边界：结果是浮点数（与 PyTorch 相同）
+        return E.Clamp.apply(x, lo=min, hi=max)
 
     clip = clamp
+
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    def log1p(self): return E.Log1p.apply(self._floating("log1p"))
+    def expm1(self): return E.Expm1.apply(self._floating("expm1"))
 
     def maximum(self, other): return self._binary(E.Maximum, other)
     def minimum(self, other): return self._binary(E.Minimum, other)
@@ -636,10 +767,10 @@ class Tensor:
         d = _dim1(dim, self.ndim, mode)
         if self.ndim == 0:                          # 只有一个元素：最值就是它自己，下标为 0
             values, indices = self.reshape(1)._maxmin(0, False, mode)
-            return values.reshape(()), indices.reshape(())
+            return getattr(return_types, mode)(values.reshape(()), indices.reshape(()))
         values = R.MaxIndex.apply(self, dim=d, keepdim=keepdim, mode=mode)
         indices = R.ArgMax.apply(self, dim=d, keepdim=keepdim, mode=mode)
-        return values, indices
+        return getattr(return_types, mode)(values, indices)     # 具名元组：r.values、r.indices，也能拆开
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """max() -> 全局最大值；max(dim) -> (values, indices)；max(other) -> 逐元素最大，与 PyTorch 相同。"""
@@ -733,13 +864,25 @@ class Tensor:
             out = x.sum(d, keepdim=True) * 0 + 1
         return out if keepdim else out.squeeze(d)
 
-    def cumsum(self, dim, dtype=None):
+    def cumsum(self, dim=None, dtype=None, *, axis=None):
+        """累加：out[i] = x[0] + … + x[i]（沿 dim）。整数 / 布尔张量的结果是 int64（与 PyTorch 相同）。"""
+        return self._cumulative("cumsum", R.CumSum, dim, dtype, axis)
+
+    def cumprod(self, dim=None, dtype=None, *, axis=None):
+        """累乘：out[i] = x[0] · … · x[i]（沿 dim）。整数 / 布尔张量的结果是 int64。"""
+        return self._cumulative("cumprod", R.CumProd, dim, dtype, axis)
+
+    def _cumulative(self, op, fn, dim, dtype, axis):
+        dim, _ = _alias(op, dim, axis)
+        if dim is None:
+            raise TypeError(f"{op}() missing required argument 'dim' (or axis)")
         x = self if dtype is None else self.to(dtype)
-        d = _dim1(dim, x.ndim, "cumsum")
-        n = x.shape[d] if x.ndim else 1
-        tri = Tensor._make(self._xp.triu(self._xp.ones((n, n), x.dtype)), self.device, None, 0)
-        moved = x.transpose(d, -1) if x.ndim else x.reshape(1)
-        return (moved @ tri).transpose(d, -1) if x.ndim else (moved @ tri).reshape(())
+        if dtype is None and x.dtype.kind in "biu" and x.dtype != backend.int64:
+            x = x.to(backend.int64)                 # 与 PyTorch 相同：整数 / 布尔的累加、累乘是 int64
+        d = _dim1(dim, x.ndim, op)
+        if x.ndim == 0:                             # 0 维：dim 0 / -1 都可以，结果就是它自己
+            return fn.apply(x.reshape(1), dim=0).reshape(())
+        return fn.apply(x, dim=d)
 
     def norm(self, p="fro", dim=None, keepdim=False):
         """向量 2-范数 √(Σx²)（p=2 或 'fro'）或 1-范数 Σ|x|。"""
@@ -840,8 +983,13 @@ class Tensor:
     def __setitem__(self, key, value):
         """x[key] = v：原地写入（规则见 inplace.py）；记录计算图时是 SetItem 节点。"""
         key = _index_key(key, self)
+        if isinstance(value, (list, tuple)):
+            value = self._xp.asarray(value)
+        if getattr(value, "ndim", 0) and value.shape[0] == 1:
+            value = _drop_leading_ones(value)        # PyTorch 的规则：值开头大小为 1 的维先去掉
         if inplace._must_record(self, "index assignment x[...] = v", (value,)):
             v = self._lift(value)
+            _check_setitem_shape(self.array, key, v.shape)
             inplace.update(self, "index assignment x[...] = v",
                            lambda x: I.SetItem.apply(x, v.to(x.dtype), key=key), (value,))
             return
@@ -853,7 +1001,12 @@ class Tensor:
         if not getattr(self.array.flags, "writeable", True):
             raise RuntimeError("index assignment: the tensor's memory is read-only (an expand()ed "
                                "view or a shared buffer); clone() it first")
-        self.array[key] = value
+        try:
+            self.array[key] = value
+        except ValueError:
+            if hasattr(value, "shape"):
+                _check_setitem_shape(self.array, key, value.shape)
+            raise
         self._version[0] += 1
 
     def contiguous(self):
@@ -879,13 +1032,71 @@ class Tensor:
         return x.reshape(tuple(inter)).expand(tuple(full)).reshape(
             tuple(r * n for r, n in zip(sizes, x.shape)))
 
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        """每个元素连续重复 repeats 次：[1, 2] -> [1, 1, 2, 2]（repeat 是整块重复：[1, 2, 1, 2]）。
+
+        ``dim=None`` 先摊平。``repeats`` 是整数，或每个元素一个次数的整数张量。整数时写成
+        unsqueeze + expand + reshape，张量时写成 index_select，梯度都由这些运算自动求和回去。"""
+        x = self.reshape(-1) if dim is None or self.ndim == 0 else self
+        d = 0 if dim is None else _dim1(dim, x.ndim, "repeat_interleave")
+        n = x.shape[d]
+        if isinstance(repeats, Tensor) and repeats.numel() == 1 and repeats.dtype.kind in "iu":
+            repeats = int(repeats.item())           # 一个元素的张量：对所有元素用同一个次数
+        if isinstance(repeats, numbers.Integral) and not isinstance(repeats, bool):
+            if repeats < 0:
+                raise RuntimeError(f"repeat_interleave: repeats must be non-negative, got {repeats}")
+            wide = x.shape[:d + 1] + (repeats,) + x.shape[d + 1:]
+            out = x.unsqueeze(d + 1).expand(wide).reshape(x.shape[:d] + (n * repeats,) + x.shape[d + 1:])
+        else:
+            reps = repeats.numpy() if isinstance(repeats, Tensor) else np.asarray(repeats)
+            if reps.dtype.kind not in "iu" or reps.ndim != 1:
+                raise RuntimeError(f"repeat_interleave: repeats must be an int or a 1-D integer tensor, got "
+                                   f"dtype {reps.dtype} and shape {reps.shape}")
+            if len(reps) != n:
+                raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along dim, "
+                                   f"but got repeats.size(0) = {len(reps)} and input.size({d}) = {n}")
+            if (reps < 0).any():
+                raise RuntimeError("repeat_interleave: repeats must be non-negative")
+            idx = Tensor(np.repeat(np.arange(n), reps), device=self.device)
+            out = x.index_select(d, idx)
+        if output_size is not None and output_size != out.shape[d]:
+            raise RuntimeError(f"repeat_interleave: output_size={output_size} but the result has "
+                               f"{out.shape[d]} elements along dim {d}")
+        return out
+
+    def flip(self, *dims_, dims=None):
+        """沿 dims 倒序，例如 flip(0) 把行的顺序倒过来。返回拷贝（与 PyTorch 相同）。"""
+        if (dims is None) == (not dims_):
+            raise TypeError("flip() takes the dims to flip, e.g. x.flip(0) or x.flip(dims=(0, 1)), exactly once")
+        dims = dims_ if dims is None else dims
+        dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else \
+            (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+        axes = [_dim1(d, self.ndim, "flip") for d in dims]
+        for a in axes:
+            if axes.count(a) > 1:
+                raise RuntimeError(f"flip: dim {a} appears multiple times in the list of dims {dims}")
+        return S.Flip.apply(self, dims=tuple(axes) if self.ndim else ())
+
+    def _triangle(self, op, upper, diagonal):
+        if self.ndim < 2:
+            raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape {self.shape}")
+        return S.Triangle.apply(self, upper=upper, diagonal=int(diagonal))
+
+    def triu(self, diagonal=0):
+        """上三角：保留最后两维中 j - i ≥ diagonal 的元素，其余置 0。"""
+        return self._triangle("triu", True, diagonal)
+
+    def tril(self, diagonal=0):
+        """下三角：保留最后两维中 j - i ≤ diagonal 的元素，其余置 0。"""
+        return self._triangle("tril", False, diagonal)
+
     def index_select(self, dim, index):
         d = _dim1(dim, self.ndim, "index_select")
         return self[(slice(None),) * d + (index,)]
 
     def masked_fill(self, mask, value):
         """mask 为真的位置换成 value（其余位置梯度照常传回）。"""
-        mask = mask if isinstance(mask, Tensor) else Tensor(mask, device=self.device)
+        mask = mask if isinstance(mask, Tensor) else tensor(mask, device=self.device)
         if mask.dtype.kind != "b":
             raise RuntimeError(f"masked_fill: expected a bool mask, got dtype {mask.dtype}")
         return where(mask, self._lift(value).to(self.dtype), self)
@@ -970,19 +1181,66 @@ class Tensor:
         d = _dim1(dim, self.ndim, "topk")
         order = self._xp.argsort(-self.array if largest else self.array, axis=d, kind="stable")
         idx = Tensor._make(self._xp.take(order, self._xp.arange(k), axis=d), self.device, None, 0)
-        return self.gather(d, idx), idx
+        return return_types.topk(self.gather(d, idx), idx)
 
     def sort(self, dim=-1, descending=False, stable=False):
         d = _dim1(dim, self.ndim, "sort")
         order = self._xp.argsort(-self.array if descending else self.array, axis=d, kind="stable")
         idx = Tensor._make(order, self.device, None, 0)
-        return self.gather(d, idx), idx
+        return return_types.sort(self.gather(d, idx), idx)
 
     def argsort(self, dim=-1, descending=False, stable=False):
         return self.sort(dim, descending, stable)[1]
 
+    def nonzero(self, *, as_tuple=False):
+        """非零元素的下标：形状 (非零个数, ndim) 的 int64 张量；as_tuple=True 时每一维一个 1 维张量。不可导。"""
+        xp = self._xp
+        flat = self.array.reshape(1) if self.ndim == 0 else self.array    # 0 维张量当作只有一个元素
+        idx = [Tensor._make(i.astype(np.int64), self.device, None, 0) for i in xp.nonzero(flat)]
+        if as_tuple:
+            return tuple(idx)
+        if self.ndim == 0:
+            return Tensor._make(xp.zeros((idx[0].shape[0], 0), np.int64), self.device, None, 0)
+        return Tensor._make(xp.stack([i.array for i in idx], axis=1), self.device, None, 0)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        """去重后的元素（从小到大排好序，sorted=False 也一样，与 PyTorch 的 CPU 实现相同）；可以再返回每个元素
+        在结果里的下标（inverse，形状同输入）和每个值出现的次数（counts）。不可导；每个 NaN 单独算一个值。"""
+        if dim is not None:
+            raise NotImplementedError(f"unique: dim={dim} is not supported (only dim=None, which looks at all "
+                                      "elements)")
+        host = backend.to_host(self.array).reshape(-1)     # 结果的长度取决于数据：在主机上算
+        values, inverse, counts = np.unique(host, return_inverse=True, return_counts=True, equal_nan=False)
+        out = [Tensor(values, dtype=values.dtype, device=self.device)]
+        if return_inverse:
+            out.append(Tensor(inverse.reshape(self.shape).astype(np.int64), device=self.device))
+        if return_counts:
+            out.append(Tensor(counts.astype(np.int64), device=self.device))
+        return out[0] if len(out) == 1 else tuple(out)
+
     def type_as(self, other):
         return self.to(other.dtype)
+
+
+def _drop_leading_ones(v):
+    """``x[key] = v``：v 开头大小为 1 的维去掉（与 PyTorch 相同），所以形状 (1, 1) 的值可以写进一个标量位置。
+    v 是 Tensor 时 reshape 记进计算图，梯度的形状仍是 v 的形状。"""
+    shape, k = v.shape, 0
+    while k < len(shape) and shape[k] == 1:
+        k += 1
+    return v.reshape(tuple(shape[k:]))
+
+
+def _check_setitem_shape(arr, key, vshape):
+    """值的形状（去掉开头的 1 之后）必须能广播到 ``arr[key]`` 的形状，否则报一个说明两个形状的错误。"""
+    target = tuple(arr[key].shape)
+    vshape = tuple(vshape)
+    ok = len(vshape) <= len(target) and all(
+        v == 1 or v == t for v, t in zip(reversed(vshape), reversed(target)))
+    if not ok:
+        raise RuntimeError(f"index assignment x[...] = v: the value of shape {vshape} can't be broadcast to "
+                           f"the shape {target} of the indexed part (only leading size-1 dims of the value "
+                           "are dropped, as in PyTorch)")
 
 
 def _index_key(key, t):
@@ -1013,8 +1271,8 @@ def where(condition, x, y):
     """where(cond, x, y): 逐元素选择，cond 为真取 x，否则取 y。"""
     ref = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
     if ref is None:
-        ref = Tensor(x)
-    cond = condition if isinstance(condition, Tensor) else Tensor(condition, device=ref.device)
+        ref = tensor(x)
+    cond = condition if isinstance(condition, Tensor) else tensor(condition, device=ref.device)
     if cond.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
     xt, yt = ref._lift(x), ref._lift(y)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import backend
 from ..random import default_generator, generator, rng_of
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 
 
 class Dataset:
@@ -66,9 +66,9 @@ def _as_array(x, i):
         return x.array
     if hasattr(x, "dtype") and hasattr(x, "shape"):          # numpy or cupy array: keep its device
         return x if x.dtype.kind != "f" or x.dtype == backend.DEFAULT_FLOAT or x.dtype == backend.float16 \
-            else Tensor(x).array   # float64 -> float32, like Tensor(x)
+            else tensor(x).array   # float64 -> float32, like tg.tensor(x)
     try:
-        return Tensor(x).array
+        return tensor(x).array
     except Exception as e:
         raise TypeError(f"TensorDataset: argument {i} of type {type(x).__name__} cannot be turned into an "
                         f"array ({e})") from None

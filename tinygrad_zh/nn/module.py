@@ -105,7 +105,7 @@ class Module:
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call "
                                      "(call super().__init__() first)")
-            self._forget(name)
+            self._forget(name, keep="_parameters")     # 重新赋值的参数保持原来的位置（与 PyTorch 相同）
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -116,7 +116,7 @@ class Module:
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call "
                                      "(call super().__init__() first)")
-            self._forget(name)
+            self._forget(name, keep="_modules")        # 换掉子模块：位置不变
             modules[name] = value
         elif modules is not None and name in modules:
             if value is not None:
@@ -131,11 +131,13 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name):
-        """把 ``name`` 从所有存放处删掉（然后才登记到另一处）。"""
+    def _forget(self, name, keep=None):
+        """把 ``name`` 从所有存放处删掉（然后才登记到另一处）；``keep`` 那一处不删，重新登记时就留在
+        原来的位置，``named_parameters()``/``state_dict()`` 的顺序不变。"""
         self.__dict__.pop(name, None)
         for store in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[store].pop(name, None)
+            if store != keep:
+                self.__dict__[store].pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name):

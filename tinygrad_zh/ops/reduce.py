@@ -1,4 +1,4 @@
-"""归约运算：sum / mean / max / min / logsumexp / var / std / 2-范数，以及不可导的 argmax。
+"""归约运算：sum / mean / max / min / logsumexp / var / std / 2-范数、累加 cumsum / 累乘 cumprod，以及不可导的 argmax。
 
 归约把许多元素变成一个，反向时梯度要"原路送回"每个参与的元素：先用 ``_expand_back`` 把被归约掉的
 轴补回来（长度为 1），再广播到输入的形状。参与求和的每个元素都拿到同一份上游梯度；max/min 只把梯度
@@ -183,3 +183,42 @@ class ArgMax(Function):
             return out.reshape([1] * a.ndim) if keepdim else out
         out = f(a, axis=dim)
         return xp.expand_dims(out, dim) if keepdim else out
+
+
+def _reverse_cumsum(xp, g, dim):
+    """从后往前的累加：out[i] = Σ_{j ≥ i} g[j]。"""
+    return xp.flip(xp.cumsum(xp.flip(g, axis=dim), axis=dim), axis=dim)
+
+
+class CumSum(Function):
+    def forward(self, a, dim):
+        self.dim = dim
+        return array_module(a).cumsum(a, axis=dim)
+
+    def backward(self, g):
+        """zⱼ = Σ_{i ≤ j} xᵢ:  ∂zⱼ/∂xᵢ = 1（i ≤ j）—— xᵢ 出现在它之后的每个前缀和里，所以梯度是 g 从后往前的累加。"""
+        return _reverse_cumsum(array_module(g), g, self.dim)
+
+
+class CumProd(Function):
+    def forward(self, a, dim):
+        xp = array_module(a)
+        self.a, self.dim = a, dim
+        self.out = xp.cumprod(a, axis=dim)
+        return self.out
+
+    def backward(self, g):
+        """zⱼ = Π_{k ≤ j} xₖ:  ∂zⱼ/∂xᵢ = Π_{k ≤ j, k ≠ i} xₖ（i ≤ j）—— 没有 0 时等于 zⱼ / xᵢ，梯度是
+        Σ_{j ≥ i} gⱼ·zⱼ / xᵢ。有 0 时不能除：设 p 是第一个 0 的位置，p 之前照用上式（zⱼ 在 p 之后都是 0），
+        p 处把 x_p 换成 1 再求累乘 z'，梯度是 Σ_{j ≥ p} gⱼ·z'ⱼ；p 之后的位置梯度为 0（每个乘积里都有 x_p = 0）。"""
+        xp = array_module(g)
+        a, d = self.a, self.dim
+        zero = a == 0
+        pos = xp.arange(a.shape[d]).reshape([-1 if i == d else 1 for i in range(a.ndim)])
+        # 每一行第一个 0 的位置（没有 0 时取长度 n，即"在最后之后"）
+        first = xp.where(zero.any(axis=d, keepdims=True), xp.argmax(zero, axis=d, keepdims=True), a.shape[d])
+        before = _reverse_cumsum(xp, g * self.out, d) / xp.where(zero, a.dtype.type(1), a)
+        at_zero = pos == first
+        out_p = xp.cumprod(xp.where(at_zero, a.dtype.type(1), a), axis=d)
+        at = _reverse_cumsum(xp, g * out_p, d)
+        return xp.where(pos < first, before, xp.where(at_zero, at, g.dtype.type(0))).astype(g.dtype, copy=False)

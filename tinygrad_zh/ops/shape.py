@@ -1,4 +1,4 @@
-"""形状运算：reshape / permute / expand / cat / stack。
+"""形状运算：reshape / permute / expand / cat / stack / flip，以及 triu / tril（按位置保留或置 0）。
 
 这些运算只搬动数字、不改变数值，所以反向也只是把梯度原路搬回去：reshape 回原形状，做逆置换，
 把被 expand 复制出来的位置求和，把拼接后的梯度切回一块一块。
@@ -85,3 +85,29 @@ class Stack(Function):
         """z = stack(x₁, x₂, …):  ∂L/∂xᵢ = ∂L/∂z 沿新维的第 i 片 —— 每个输入正好占新维上的一片。"""
         xp = array_module(g)
         return tuple(xp.take(g, i, axis=self.dim) for i in range(g.shape[self.dim]))
+
+
+class Flip(Function):
+    """沿 ``dims`` 把元素顺序倒过来（与 PyTorch 一样返回拷贝，而不是共享内存的视图）。"""
+
+    def forward(self, a, dims):
+        self.dims = dims
+        return array_module(a).flip(a, axis=dims).copy()
+
+    def backward(self, g):
+        """z = flip(x):  ∂L/∂x = flip(∂L/∂z) —— 元素只是换了位置，梯度再倒回来即可（flip 是自己的逆）。"""
+        return array_module(g).flip(g, axis=self.dims)
+
+
+class Triangle(Function):
+    """triu / tril：保留最后两维的上（下）三角，其余位置置 0。``diagonal`` 把分界线向右上（>0）或左下（<0）平移。"""
+
+    def forward(self, a, upper, diagonal):
+        xp = array_module(a)
+        self.upper, self.diagonal = upper, diagonal
+        return xp.triu(a, diagonal) if upper else xp.tril(a, diagonal)
+
+    def backward(self, g):
+        """z = x·mask（mask 是三角形的 0/1 掩码）:  ∂z/∂x = mask —— 保留下来的位置传梯度，被置 0 的位置不传。"""
+        xp = array_module(g)
+        return xp.triu(g, self.diagonal) if self.upper else xp.tril(g, self.diagonal)

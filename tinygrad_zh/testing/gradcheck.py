@@ -13,7 +13,7 @@ backward instead of one per output element; a wrong Jacobian entry changes it fo
 import numpy as np
 
 from ..autograd import no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 
 
 class GradcheckError(AssertionError):
@@ -50,7 +50,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, check=None, skip_kinks
     xs = []
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
-            t = Tensor(t)
+            t = tensor(t)
         floating = t.dtype.kind == "f" and (check is None or i in check)
         if floating:
             t = Tensor(t.array.astype(np.float64), dtype="float64", device=t.device, requires_grad=True)
