@@ -10,14 +10,16 @@
 from .parameter import Parameter
 from .module import Module
 from . import functional, init, utils
-from .containers import ModuleDict, ModuleList, Sequential
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .linear import Flatten, Identity, Linear, Unflatten
 from .embedding import Embedding
-from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6, SELU, SiLU, Sigmoid,
-                         Softmax, Softplus, Tanh)
+from .activation import (CosineSimilarity, ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, PReLU, ReLU,
+                         ReLU6, SELU, SiLU, Sigmoid, Softmax, Softplus, Tanh)
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
+                   SmoothL1Loss)
 from .conv import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, Conv2d, MaxPool2d
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell
 from . import parallel  # noqa: F401,E402  (tg.nn.parallel.DistributedDataParallel)
+from .attention import MultiheadAttention  # noqa: E402

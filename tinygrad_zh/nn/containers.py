@@ -1,13 +1,18 @@
-"""容器：Sequential（按顺序串起来的层）、ModuleList（层的列表）、ModuleDict（层的字典）。
+"""容器：Sequential（按顺序串起来的层）、ModuleList（层的列表）、ModuleDict（层的字典），
+以及 ParameterList / ParameterDict（参数的列表 / 字典）。
 
 The modules inside are registered as submodules named "0", "1", ... (or by their keys), so
 ``parameters()``, ``state_dict()``, ``to()`` and ``train()/eval()`` reach them, with the same
-state_dict keys as PyTorch (``"0.weight"``, ``"layers.2.bias"``, ...).
+state_dict keys as PyTorch (``"0.weight"``, ``"layers.2.bias"``, ...). ParameterList /
+ParameterDict register their entries as parameters named "0", "1", ... (or by their keys):
+``"plist.0"``, ``"pdict.alpha"``.
 """
 import operator
 from collections import OrderedDict
 
+from ..tensor import Tensor
 from .module import Module
+from .parameter import Parameter
 
 
 def _check_module(m, who):
@@ -193,3 +198,147 @@ class ModuleDict(Module):
         items = modules.items() if hasattr(modules, "items") else modules
         for k, m in items:
             self[k] = m
+
+
+def _as_parameter(value, who):
+    """Parameter 原样保留；普通 Tensor 包成 Parameter（requires_grad=True，与 PyTorch 相同）。"""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value.detach())
+    raise TypeError(f"{who}: expected a Parameter or Tensor, got {type(value).__name__}")
+
+
+def _param_line(key, p):
+    where = "" if p.device == "cpu" else f" ({p.device})"
+    size = "x".join(str(n) for n in p.shape)
+    return f"  ({key}): Parameter containing: [torch.{p.dtype} of size {size}{where}]"     # 缩进与 PyTorch 相同
+
+
+class ParameterList(Module):
+    """参数的列表：放进去的每个参数都被登记（名字 "0"、"1"……），parameters() 和 state_dict() 能找到它们。
+
+    Plain tensors are wrapped into ``Parameter`` (requires_grad=True), as in PyTorch."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def __getitem__(self, idx):
+        params = list(self._parameters.values())
+        if isinstance(idx, slice):
+            return ParameterList(params[idx])
+        return params[_index(idx, len(params), "ParameterList")]
+
+    def __setitem__(self, idx, param):
+        i = _index(idx, len(self), "ParameterList")
+        self.register_parameter(str(i), _as_parameter(param, "ParameterList"))
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def append(self, value):
+        self.register_parameter(str(len(self)), _as_parameter(value, "ParameterList.append"))
+        return self
+
+    def extend(self, values):
+        if isinstance(values, Tensor) or not hasattr(values, "__iter__"):
+            raise TypeError(f"ParameterList.extend should be called with an iterable of parameters, got "
+                            f"{type(values).__name__}")
+        for v in values:
+            self.append(v)
+        return self
+
+    def forward(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called: index it (plist[0]) or iterate over it")
+
+    def extra_repr(self):
+        return "\n".join(_param_line(i, p) for i, p in enumerate(self))
+
+
+class ParameterDict(Module):
+    """参数的字典（键是字符串，按插入顺序）：每个值都被登记为名为该键的参数。
+
+    Plain tensors are wrapped into ``Parameter``. As in PyTorch, ``update`` (and the constructor)
+    keep the order of an OrderedDict, a ParameterDict or a list of pairs, and sort the keys of a
+    plain dict."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict: keys must be strings, got {type(key).__name__} ({key!r})")
+        self.register_parameter(key, _as_parameter(value, f"ParameterDict[{key!r}]"))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def items(self):
+        return self._parameters.items()
+
+    def values(self):
+        return self._parameters.values()
+
+    def get(self, key, default=None):
+        return self._parameters.get(key, default)
+
+    def pop(self, key):
+        return self._parameters.pop(key)
+
+    def clear(self):
+        self._parameters.clear()
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def copy(self):
+        """A new ParameterDict holding the same Parameter objects."""
+        return ParameterDict(OrderedDict(self.items()))
+
+    def update(self, parameters):
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            items = list(parameters.items())
+        elif hasattr(parameters, "items"):
+            items = sorted(parameters.items())          # 普通 dict：按键排序（PyTorch 如此）
+        else:
+            items = []
+            for j, pair in enumerate(parameters):
+                if not hasattr(pair, "__len__") or len(pair) != 2:
+                    raise ValueError(f"ParameterDict.update: element #{j} of the iterable should be a "
+                                     f"(key, value) pair, got {pair!r}")
+                items.append(tuple(pair))
+        for k, v in items:
+            self[k] = v
+
+    def forward(self, *args, **kwargs):
+        raise RuntimeError("ParameterDict should not be called: index it (pdict['name'])")
+
+    def extra_repr(self):
+        return "\n".join(_param_line(k, p) for k, p in self.items())

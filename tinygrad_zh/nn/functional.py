@@ -12,6 +12,7 @@ Usage::
 import math
 import numbers
 import warnings
+from operator import index as operator_index
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from ..ops import matmul as _matmul
 from ..ops import norm as _norm
 from ..ops import softmax as _softmax
 from ..random import generator
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 
 
 # ---------------------------------------------------------------------- helpers
@@ -30,7 +31,7 @@ def _as_tensor(x, op, name="input"):
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (np.ndarray, list, tuple, numbers.Number)) or hasattr(x, "__cuda_array_interface__"):
-        return Tensor(x)
+        return tensor(x)          # tensor(): Python 数据按值推断 dtype（Tensor(3) 会是形状）
     raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
 
 
@@ -155,6 +156,18 @@ def softplus(input, beta=1.0, threshold=20.0):
     return Softplus.apply(_as_tensor(input, "softplus"), beta=float(beta), threshold=float(threshold))
 
 
+def logsigmoid(input):
+    """log σ(x) = −softplus(−x) = min(x, 0) − log(1 + e^{−|x|})（对数概率，用在二分类 / 负采样损失里）。
+
+    One node (``ops/logsigmoid.py``): nothing overflows (x = ±1e4 is fine), x very negative gives
+    ≈ x instead of log 0 = −inf, and the gradient σ(−x) keeps its precision for large x."""
+    from ..ops.logsigmoid import LogSigmoid
+    input = _as_tensor(input, "logsigmoid")
+    if input.dtype.kind != "f":
+        raise TypeError(f"logsigmoid: expected a floating point input, got dtype {input.dtype}")
+    return LogSigmoid.apply(input)
+
+
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """把 x 截断到 [min_val, max_val]（区间外梯度为 0）。"""
     if min_val > max_val:
@@ -257,6 +270,111 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """通道级 dropout：(N, C, H, W) 或 (C, H, W) 中整张特征图一起置 0（相邻像素高度相关时比逐元素 dropout 有效）。"""
     return _channel_dropout(input, p, training, inplace, "dropout2d", 2)
+
+
+# ---------------------------------------------------------------------- vector norms, similarity, padding
+def _vector_norm(x, p, dim, op):
+    """‖x‖_p 沿 ``dim``（keepdim=True）：p = 2 用 Norm 节点，1 是 Σ|x|，inf 是 max|x|，其余 (Σ|x|ᵖ)^{1/p}。
+
+    For a general p the zeros are masked so that a zero vector (or a zero element when p < 1) gets
+    a gradient of 0 instead of ∞ · 0 = NaN (PyTorch does the same)."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or p <= 0:
+        raise ValueError(f"{op}: p must be a positive number (or inf), got {p!r}")
+    if p == 2:
+        return x.norm(2, dim, keepdim=True)
+    a = x.abs()
+    if p == 1:
+        return a.sum(dim, keepdim=True)
+    if p == math.inf:
+        return a.amax(dim, keepdim=True)
+    zero = a == 0
+    a_pow = (a.where(~zero, 1.0) ** p).where(~zero, 0.0)          # 0 处不求 0ᵖ 的导数
+    s = a_pow.sum(dim, keepdim=True)
+    s_zero = s == 0
+    return (s.where(~s_zero, 1.0) ** (1.0 / p)).where(~s_zero, 0.0)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """沿 ``dim`` 把每个向量缩放到 p-范数为 1：x / max(‖x‖_p, eps)（eps 防止除以 0）。"""
+    if out is not None:
+        raise NotImplementedError("normalize: out= is not supported; use the returned tensor")
+    input = _as_tensor(input, "normalize")
+    if input.dtype.kind != "f":
+        raise TypeError(f"normalize: expected a floating point input, got dtype {input.dtype}")
+    return input / _vector_norm(input, p, dim, "normalize").clamp(min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """余弦相似度 Σ(x₁·x₂) / (‖x₁‖·‖x₂‖) 沿 ``dim``（两个输入先广播到同一形状）；范数小于 eps 时按 eps 算。
+
+    As in PyTorch, eps only changes the value of a tiny norm, not its gradient (the clamp is not
+    differentiated): the gradient is that of x / ‖x‖ with the norm's value raised to eps."""
+    x1, x2 = _as_tensor(x1, "cosine_similarity", "x1"), _as_tensor(x2, "cosine_similarity", "x2")
+    try:
+        shape = tuple(np.broadcast_shapes(x1.shape, x2.shape))
+    except ValueError:
+        raise ValueError(f"cosine_similarity: x1 of shape {x1.shape} and x2 of shape {x2.shape} do not "
+                         "broadcast to a common shape") from None
+    if not shape:
+        raise ValueError("cosine_similarity: inputs must have at least one dim, got 0-d tensors")
+    for name, x in (("x1", x1), ("x2", x2)):
+        if x.dtype.kind != "f":
+            raise TypeError(f"cosine_similarity: expected a floating point {name}, got dtype {x.dtype}")
+
+    def unit(x):
+        n = x.expand(shape).norm(2, dim, keepdim=True)
+        lift = n.detach().clamp(min=eps) - n.detach()      # 常数：把过小的范数抬到 eps，不参与求导
+        return x / (n + lift)
+    return (unit(x1) * unit(x2)).sum(dim)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """填充：``pad`` 从最后一维往前，每维两个数 (左, 右)，如 (1, 1, 2, 0) = 最后一维左右各补 1、倒数第二维上面补 2。
+
+    mode: "constant"（补 ``value``，默认 0；负数表示裁掉）、"reflect"（以边缘为镜面反射）、"replicate"
+    （重复边缘元素）、"circular"（首尾相接）。后三种只填充最后 1–3 维，输入要多 1 或 2 维（批、通道），
+    与 PyTorch 相同。"""
+    from ..ops.pad import MODES, Pad
+    input = _as_tensor(input, "pad")
+    try:
+        pad = tuple(int(operator_index(v)) for v in pad)
+    except TypeError:
+        raise TypeError(f"pad: pad must be a sequence of ints, got {pad!r}") from None
+    if len(pad) % 2:
+        raise RuntimeError(f"pad: padding length must be divisible by 2, got {len(pad)} values {pad}")
+    k, nd = len(pad) // 2, input.ndim
+    if k > nd:
+        raise RuntimeError(f"pad: padding length should be less than or equal to two times the input "
+                           f"dimension, but got padding length {len(pad)} and input of shape {input.shape}")
+    if mode not in MODES:
+        raise NotImplementedError(f"pad: padding mode {mode!r} is not supported (use one of {MODES})")
+    pads = [(0, 0)] * nd
+    for i in range(k):                              # pad[0:2] 属于最后一维，pad[2:4] 属于倒数第二维……
+        pads[nd - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    for d, (lo, hi) in enumerate(pads):
+        if input.shape[d] + lo + hi < 0:
+            raise RuntimeError(f"pad: padding ({lo}, {hi}) at dim {d} of the input of shape {input.shape} "
+                               f"gives a negative size {input.shape[d] + lo + hi}")
+    if mode != "constant":
+        if value is not None and value != 0:
+            raise RuntimeError(f"pad: padding mode {mode!r} doesn't take a value argument (got value={value})")
+        if k == 0 or k > 3 or nd not in (k + 1, k + 2):
+            raise NotImplementedError(
+                f"pad: mode {mode!r} with {len(pad)} padding values pads the last {k} dims of a {k + 1}-D or "
+                f"{k + 2}-D input (batch / channel dims first), got an input of shape {input.shape}; "
+                "supported: 2 values for 2-D/3-D, 4 for 3-D/4-D, 6 for 4-D/5-D inputs")
+        for d in range(nd - k, nd):
+            n, (lo, hi) = input.shape[d], pads[d]
+            if mode == "reflect" and (abs(lo) >= n or abs(hi) >= n):
+                raise RuntimeError(f"pad: reflect padding ({lo}, {hi}) must be smaller than the size {n} of "
+                                   f"dim {d} of the input of shape {input.shape}")
+            if mode == "circular" and (abs(lo) > n or abs(hi) > n or n - max(-lo, 0) - max(-hi, 0) <= 0):
+                raise RuntimeError(f"pad: circular padding ({lo}, {hi}) wraps around more than once: dim {d} "
+                                   f"of the input of shape {input.shape} has size {n}")
+            if mode == "replicate" and n == 0 and (lo > 0 or hi > 0):
+                raise RuntimeError(f"pad: replicate padding of the empty dim {d} of the input of shape "
+                                   f"{input.shape}: there is no edge element to repeat")
+    return Pad.apply(input, pads=tuple(pads), mode=mode, value=0 if value is None else value)
 
 
 # ---------------------------------------------------------------------- embedding
@@ -415,6 +533,55 @@ def l1_loss(input, target, reduction="mean"):
     _loss.check_reduction(reduction, "l1_loss")
     input, target = _check_pair(input, target, "l1_loss")
     return _loss.L1Loss.apply(input, target, reduction=reduction)
+
+
+def _legacy_args(size_average, reduce, op):
+    if size_average is not None or reduce is not None:
+        raise ValueError(f"{op}: size_average and reduce are deprecated; use reduction='mean' / 'sum' / 'none'")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """Huber 损失：|x − y| < δ 时 ½(x − y)²，否则 δ(|x − y| − ½δ)（小误差像 MSE，大误差像 L1）。
+
+    ``weight``: optional per-element weights of the input's shape, applied before the reduction."""
+    _loss.check_reduction(reduction, "huber_loss")
+    if not delta > 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta, got delta={delta}")
+    input, target = _check_pair(input, target, "huber_loss")
+    if weight is not None and tuple(weight.shape) != input.shape:
+        raise ValueError(f"huber_loss: weight of shape {tuple(weight.shape)} must have the same shape as the "
+                         f"input {input.shape}")
+    return _loss.HuberLoss.apply(input, target, weight=_const(weight, input, "huber_loss"), delta=float(delta),
+                                 reduction=reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """Smooth L1：|x − y| < β 时 ½(x − y)²/β，否则 |x − y| − ½β（= Huber 损失 / β；β = 0 时就是 L1 损失）。"""
+    _legacy_args(size_average, reduce, "smooth_l1_loss")
+    _loss.check_reduction(reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got beta={beta}")
+    input, target = _check_pair(input, target, "smooth_l1_loss")
+    if beta == 0:
+        return _loss.L1Loss.apply(input, target, reduction=reduction)
+    return _loss.SmoothL1Loss.apply(input, target, beta=float(beta), reduction=reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL 散度 KL(target ‖ exp(input))：input 是对数概率（log_softmax 的输出），target 是概率
+    （``log_target=True`` 时是对数概率）。逐元素 target·(log target − input)。
+
+    ``reduction="batchmean"`` (sum / batch size) is the mathematical KL divergence; "mean" divides by
+    the number of elements, and warns as PyTorch does."""
+    _legacy_args(size_average, reduce, "kl_div")
+    if reduction not in ("none", "batchmean", "sum", "mean"):
+        raise ValueError(f"kl_div: reduction must be one of ('none', 'batchmean', 'sum', 'mean'), got {reduction!r}")
+    if reduction == "mean":
+        warnings.warn("kl_div: reduction='mean' divides the total loss by the number of elements (batch size "
+                      "times support size), not by the batch size alone; reduction='batchmean' gives the "
+                      "KL divergence as defined in mathematics", UserWarning, stacklevel=2)
+    input, target = _check_pair(input, target, "kl_div")
+    return _loss.KLDivLoss.apply(input, target, reduction=reduction, log_target=bool(log_target))
 
 
 def _classes_last(input, target, op):
@@ -590,3 +757,4 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 def lstm_cell(*args, **kwargs):
     """One fused LSTM step (see ``tinygrad_zh/ops/lstm.py``)."""
     return _forward_to("lstm", "lstm_cell")(*args, **kwargs)
+from .attention import scaled_dot_product_attention  # noqa: E402

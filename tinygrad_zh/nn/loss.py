@@ -22,11 +22,13 @@ def _buffer(w):
 
 
 class _Loss(Module):
+    _reductions = ("none", "mean", "sum")
+
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
         _legacy(size_average, reduce, type(self).__name__)
-        if reduction not in ("none", "mean", "sum"):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+        if reduction not in self._reductions:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of {self._reductions}, got {reduction!r}")
         self.reduction = reduction
 
 
@@ -48,6 +50,46 @@ class L1Loss(_Loss):
 
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class HuberLoss(_Loss):
+    """Huber 损失：|d| < δ 时 ½d²，否则 δ(|d| − ½δ)，d = input − target（对离群点比 MSE 稳健）。"""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction)
+        if not delta > 0:
+            raise RuntimeError(f"HuberLoss does not support non-positive values for delta, got delta={delta}")
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class SmoothL1Loss(_Loss):
+    """Smooth L1：|d| < β 时 ½d²/β，否则 |d| − ½β（目标检测里回归边框常用；β = 0 即 L1）。"""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        if beta < 0:
+            raise RuntimeError(f"SmoothL1Loss does not support negative values for beta, got beta={beta}")
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class KLDivLoss(_Loss):
+    """KL 散度：input 是对数概率（log_softmax 的输出），target 是概率（``log_target=True`` 时是对数概率）。
+
+    ``reduction="batchmean"`` 才是数学上的 KL 散度（总和 / batch 大小）；"mean" 除以元素总数（会警告）。"""
+    _reductions = ("none", "batchmean", "sum", "mean")
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
 class CrossEntropyLoss(_WeightedLoss):

@@ -1,4 +1,4 @@
-"""损失函数的融合运算：MSE、L1、NLL、BCE 与数值稳定的 BCEWithLogits（各自一个节点）。
+"""损失函数的融合运算：MSE、L1、Huber、SmoothL1、KL 散度、NLL、BCE 与数值稳定的 BCEWithLogits（各自一个节点）。
 
 损失是计算图的终点，反向传播从这里出发。每个损失都是一个节点，自己完成 ``reduction``（"none"、
 "mean"、"sum"），所以 backward 只需把逐元素的梯度乘上相应的系数（mean 时除以元素数）。可选的逐元素 /
@@ -164,6 +164,112 @@ class SoftmaxCrossEntropyMean(SoftmaxCrossEntropy):
     def backward(self, g):
         """L = S / n:  ∂L/∂S = 1/n，再交给求和版的反向（p − onehot(y)）；n = 0 时取 0 —— 没有样本，就没有梯度。"""
         return super().backward(g * self.mean_scale.astype(g.dtype))
+
+
+class HuberLoss(Function):
+    """Huber 损失：误差小（|d| < δ）时像 MSE，误差大时像 L1（对离群点不敏感）。d = x − y：
+
+        L = ½d²              (|d| < δ)
+        L = δ(|d| − ½δ)      (|d| ≥ δ)
+
+    两段在 |d| = δ 处值和导数都相接。可选的逐元素 ``weight`` 在归约之前乘上去（常数，没有梯度）。"""
+
+    def forward(self, x, y, weight=None, delta=1.0, reduction="mean"):
+        xp = array_module(x)
+        _check_weight(weight, x.shape, "huber_loss")
+        d = x - y
+        a = xp.abs(d)
+        dt = x.dtype.type
+        loss = xp.where(a < delta, dt(0.5) * d * d, dt(delta) * (a - dt(0.5 * delta)))
+        if weight is not None:
+            loss = loss * weight
+        self.d, self.delta, self.weight, self.reduction = d, delta, weight, reduction
+        return _reduce(loss, reduction)
+
+    def backward(self, g):
+        """∂L/∂x = d（|d| < δ），δ·sign(d)（|d| ≥ δ），即 clip(d, −δ, δ)；∂L/∂y = −∂L/∂x
+        —— 误差的"拉力"最多为 δ，离群点不会主导梯度。"""
+        xp = array_module(g)
+        d = self.d
+        gs = _scaled(g, d.shape, self.reduction, d.size)
+        if self.weight is not None:
+            gs = gs * self.weight
+        gx = gs * xp.clip(d, -self.delta, self.delta)
+        return gx, (-gx if self.needs_input_grad[1] else None)
+
+
+class SmoothL1Loss(Function):
+    """Smooth L1 损失（β > 0）：Huber 损失除以 β。d = x − y：
+
+        L = ½d²/β            (|d| < β)
+        L = |d| − ½β         (|d| ≥ β)
+
+    大误差处的斜率恒为 1（和 L1 相同），与 β 无关。β = 0 就是 L1 损失（由 functional 改用 L1Loss）。"""
+
+    def forward(self, x, y, beta=1.0, reduction="mean"):
+        xp = array_module(x)
+        d = x - y
+        a = xp.abs(d)
+        dt = x.dtype.type
+        loss = xp.where(a < beta, dt(0.5) * d * d / dt(beta), a - dt(0.5 * beta))
+        self.d, self.beta, self.reduction = d, beta, reduction
+        return _reduce(loss, reduction)
+
+    def backward(self, g):
+        """∂L/∂x = d/β（|d| < β），sign(d)（|d| ≥ β），即 clip(d/β, −1, 1)；∂L/∂y = −∂L/∂x
+        —— 梯度大小不超过 1。"""
+        xp = array_module(g)
+        d = self.d
+        gx = _scaled(g, d.shape, self.reduction, d.size) * xp.clip(d / d.dtype.type(self.beta), -1, 1)
+        return gx, (-gx if self.needs_input_grad[1] else None)
+
+
+class KLDivLoss(Function):
+    """KL 散度 KL(target ‖ p)，input x = log p（对数概率，例如 log_softmax 的输出）：
+
+        L = t·(log t − x)        （log_target=False，t = 0 处按 0·log 0 = 0 计）
+        L = eᵗ·(t − x)           （log_target=True：target 也以对数形式给出）
+
+    ``reduction``: "none"、"sum"、"mean"（除以元素总数）或 "batchmean"（除以第 0 维的大小，
+    与 KL 散度的数学定义一致）。"""
+
+    def forward(self, x, t, reduction="mean", log_target=False):
+        xp = array_module(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if log_target:
+                self.pt = xp.exp(t)                                   # 概率 p_t = eᵗ
+                loss = self.pt * (t - x)
+            else:
+                self.pt = t
+                t_log_t = xp.where(t == 0, t.dtype.type(0), t * xp.log(xp.where(t == 0, 1, t)))
+                loss = t_log_t - t * x
+        self.x, self.t, self.log_target = x, t, log_target
+        self.reduction = reduction
+        if reduction == "batchmean":
+            self.batch = x.shape[0] if x.ndim else 1
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return xp.asarray(loss.sum() / x.dtype.type(self.batch), dtype=x.dtype)
+        return _reduce(loss, reduction)
+
+    def backward(self, g):
+        """∂L/∂x = −p_t（p_t = t，或 log_target 时 eᵗ）—— 目标分布把对数概率往上拉；
+        ∂L/∂t = log t + 1 − x（log_target=False；t = 0 处导数不存在，得到 NaN，与 PyTorch 相同），
+        ∂L/∂t = eᵗ·(t − x + 1)（log_target=True）。"""
+        xp = array_module(g)
+        x, t = self.x, self.t
+        if self.reduction == "batchmean":
+            gs = xp.broadcast_to(g * g.dtype.type(1.0 / max(self.batch, 1)), x.shape)
+        else:
+            gs = _scaled(g, x.shape, self.reduction, x.size)
+        gx = -gs * self.pt if self.needs_input_grad[0] else None
+        gt = None
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if self.log_target:
+                    gt = gs * self.pt * (t - x + 1)
+                else:
+                    gt = gs * xp.where(t == 0, t.dtype.type("nan"), xp.log(t) + 1 - x)
+        return gx, gt
 
 
 def _check_weight(weight, shape, op):
