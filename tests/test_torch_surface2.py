@@ -509,3 +509,34 @@ def test_variable_is_a_leaf_tensor_sharing_memory_as_in_pytorch():
         Variable([1.0])
     with pytest.warns(UserWarning, match="volatile"):
         Variable(tg.ones(1), volatile=True)
+
+
+# ---------------------------------------------------------------------------- error types
+ERRORS = {
+    "matmul shapes": lambda m: m.ones(2, 3) @ m.ones(2, 3),
+    "broadcast": lambda m: m.ones(2, 3) + m.ones(2, 4),
+    "reshape": lambda m: m.ones(2, 3).reshape(4, 2),
+    "view": lambda m: m.ones(2, 3).view(5),
+    "cat": lambda m: m.cat([m.ones(2, 3), m.ones(2, 4)]),
+    "stack": lambda m: m.stack([m.ones(2), m.ones(3)]),
+    "item of many": lambda m: m.ones(2).item(),
+    "linear features": lambda m: m.nn.Linear(3, 2)(m.ones(1, 4)),
+    "conv channels": lambda m: m.nn.Conv2d(3, 2, 3)(m.ones(1, 4, 5, 5)),
+    "backward of non-scalar": lambda m: m.ones(2, requires_grad=True).mul(2).backward(),
+    "index out of range": lambda m: m.ones(2)[5],
+    "dim out of range": lambda m: m.ones(2).sum(3),
+    "load_state_dict missing keys": lambda m: m.nn.Linear(2, 2).load_state_dict({}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_errors_are_caught_by_the_except_clause_written_for_pytorch(name):
+    with pytest.raises(Exception) as expected:
+        ERRORS[name](torch)
+    with pytest.raises(Exception) as got:
+        ERRORS[name](tg)
+    assert isinstance(got.value, type(expected.value)), (
+        f"{name}: PyTorch raises {type(expected.value).__name__}, we raise {type(got.value).__name__} "
+        f"({got.value}), which `except {type(expected.value).__name__}:` would not catch")
+    if isinstance(got.value, tg.errors.TensorError):
+        assert isinstance(got.value, ValueError)             # and Python's spelling still works

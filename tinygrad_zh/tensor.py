@@ -18,6 +18,7 @@ from .autograd import Function
 from .backend import normalize_device, normalize_dtype
 from .random import rng_of
 from .ops import elementwise as E, reduce as R, shape as S, index as I, matmul as M, softmax as SM
+from .errors import TensorError
 
 
 def _convert(data, dtype, device):
@@ -304,7 +305,7 @@ class Tensor:
 
     def item(self):
         if self.array.size != 1:
-            raise ValueError(f"item(): only one element tensors can be converted to Python scalars, "
+            raise TensorError(f"item(): only one element tensors can be converted to Python scalars, "
                              f"got shape {self.shape}")
         return backend.to_host(self.array).reshape(()).item()    # 只传输一次（顺带执行推迟的检查）
 
@@ -356,7 +357,7 @@ class Tensor:
     def cuda(self, device=None, non_blocking=False):
         """搬到 GPU：``cuda()``、``cuda(0)``、``cuda("cuda:0")``、``cuda(device=0)``（只有一块 GPU：序号 0）。"""
         if device is not None and backend.Device(device).type != "cuda":
-            raise ValueError(f"cuda(): expected a CUDA device, got {device!r}")
+            raise TensorError(f"cuda(): expected a CUDA device, got {device!r}")
         return self.to("cuda" if device is None else device)
 
     def float(self):
@@ -389,7 +390,7 @@ class Tensor:
             kind, _, name = dtype[len("torch."):].rpartition(".")
             dt = next((k for k, v in names.items() if v == name), None)
             if dt is None or kind not in ("", "cuda"):
-                raise ValueError(f"type(): invalid type {dtype!r} (expected e.g. 'torch.FloatTensor')")
+                raise TensorError(f"type(): invalid type {dtype!r} (expected e.g. 'torch.FloatTensor')")
             return self.to("cuda" if kind else "cpu", dt)
         return self.to(dtype)
 
@@ -705,7 +706,7 @@ class Tensor:
 
     def clamp(self, min=None, max=None):
         if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
+            raise TensorError("clamp: at least one of min and max must be given")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             # 张量边界（逐元素）：写成 where。越界的位置取边界、梯度给边界，其余位置梯度给 x（与 PyTorch 相同）
             out = self
@@ -911,7 +912,7 @@ class Tensor:
     def permute(self, *dims):
         dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
         if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
-            raise ValueError(f"permute: dims {dims} are not a permutation of the {self.ndim} dims of "
+            raise TensorError(f"permute: dims {dims} are not a permutation of the {self.ndim} dims of "
                              f"a tensor of shape {self.shape}")
         return S.Permute.apply(self, dims=tuple(d % self.ndim for d in dims))
 
@@ -942,11 +943,11 @@ class Tensor:
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         lead = len(shape) - self.ndim
         if lead < 0:
-            raise ValueError(f"expand: target shape {shape} has fewer dims than the tensor {self.shape}")
+            raise TensorError(f"expand: target shape {shape} has fewer dims than the tensor {self.shape}")
         full = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
         for i, n in enumerate(self.shape):
             if n != 1 and n != full[i + lead]:
-                raise ValueError(f"expand: cannot expand shape {self.shape} to {shape} "
+                raise TensorError(f"expand: cannot expand shape {self.shape} to {shape} "
                                  f"(dim {i} has size {n}, which is not 1)")
         return S.Expand.apply(self, shape=full)
 
@@ -959,12 +960,12 @@ class Tensor:
         if isinstance(split_size_or_sections, numbers.Integral):
             step = split_size_or_sections
             if step <= 0:
-                raise ValueError(f"split: split_size must be positive, got {step}")
+                raise TensorError(f"split: split_size must be positive, got {step}")
             sizes = [min(step, n - s) for s in range(0, n, step)]
         else:
             sizes = list(split_size_or_sections)
             if sum(sizes) != n:
-                raise ValueError(f"split: sections {sizes} sum to {sum(sizes)}, but dim {dim} has size {n}")
+                raise TensorError(f"split: sections {sizes} sum to {sum(sizes)}, but dim {dim} has size {n}")
         out, start = [], 0
         for k in sizes:
             idx = (slice(None),) * d + (slice(start, start + k),)
@@ -1285,14 +1286,14 @@ def where(condition, x, y):
 def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("cat: expected a non-empty list of tensors")
+        raise TensorError("cat: expected a non-empty list of tensors")
     return S.Cat.apply(*tensors, dim=_dim1(dim, tensors[0].ndim, "cat"))
 
 
 def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack: expected a non-empty list of tensors")
+        raise TensorError("stack: expected a non-empty list of tensors")
     nd = tensors[0].ndim + 1
     if not -nd <= dim < nd:
         raise IndexError(f"stack: dim {dim} is out of range for {nd} dims")

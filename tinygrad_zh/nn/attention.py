@@ -42,6 +42,7 @@ from . import functional as F
 from . import init
 from .linear import Linear
 from .module import Module
+from ..errors import TensorError
 
 _NEG_INF = float("-inf")
 
@@ -144,7 +145,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         raise AttentionShapeError(f"{op}: key and value must have the same sequence length (dim -2), got key "
                                   f"{key.shape} and value {value.shape}")
     if not isinstance(dropout_p, numbers.Real) or not 0 <= dropout_p <= 1:
-        raise ValueError(f"{op}: dropout_p must be between 0 and 1, got {dropout_p!r}")
+        raise TensorError(f"{op}: dropout_p must be between 0 and 1, got {dropout_p!r}")
     if scale is not None and (isinstance(scale, bool) or not isinstance(scale, numbers.Real)):
         raise TypeError(f"{op}: scale must be a number or None, got {type(scale).__name__}")
     if is_causal and attn_mask is not None:
@@ -252,16 +253,16 @@ class MultiheadAttention(Module):
             if isinstance(v, bool) or not isinstance(v, numbers.Integral):
                 raise TypeError(f"{name}: {arg} must be an int, got {type(v).__name__} ({v!r})")
         if embed_dim <= 0 or num_heads <= 0:
-            raise ValueError(f"{name}: embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} "
+            raise TensorError(f"{name}: embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} "
                              f"and num_heads={num_heads}")
         if embed_dim % num_heads:
             raise AttentionShapeError(f"{name}: embed_dim must be divisible by num_heads, got embed_dim="
                                       f"{embed_dim} and num_heads={num_heads}")
         for arg, v in (("kdim", kdim), ("vdim", vdim)):
             if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0):
-                raise ValueError(f"{name}: {arg} must be a positive int or None, got {v!r}")
+                raise TensorError(f"{name}: {arg} must be a positive int or None, got {v!r}")
         if not isinstance(dropout, numbers.Real) or not 0 <= dropout <= 1:
-            raise ValueError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
+            raise TensorError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
         E = int(embed_dim)
         self.embed_dim, self.num_heads, self.head_dim = E, int(num_heads), E // int(num_heads)
         self.kdim = E if kdim is None else int(kdim)

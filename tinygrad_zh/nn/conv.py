@@ -12,16 +12,17 @@ import numbers
 from ..ops import conv as _conv
 from . import init
 from .module import Module
+from ..errors import TensorError
 
 
 def _pair(v, name, cls, allow_zero=False):
     if isinstance(v, numbers.Integral):
         v = (int(v), int(v))
     if not (isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(a, numbers.Integral) for a in v)):
-        raise ValueError(f"{cls}: {name} must be an int or a pair of ints, got {v!r}")
+        raise TensorError(f"{cls}: {name} must be an int or a pair of ints, got {v!r}")
     v = tuple(int(a) for a in v)
     if any(a < (0 if allow_zero else 1) for a in v):
-        raise ValueError(f"{cls}: {name} must be {'non-negative' if allow_zero else 'positive'}, got {v}")
+        raise TensorError(f"{cls}: {name} must be {'non-negative' if allow_zero else 'positive'}, got {v}")
     return v
 
 
@@ -39,13 +40,13 @@ class Conv2d(Module):
         super().__init__()
         for arg, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
             if not isinstance(v, numbers.Integral) or v <= 0:
-                raise ValueError(f"Conv2d: {arg} must be a positive int, got {v!r}")
+                raise TensorError(f"Conv2d: {arg} must be a positive int, got {v!r}")
         if in_channels % groups:
-            raise ValueError(f"Conv2d: in_channels must be divisible by groups (got {in_channels} and {groups})")
+            raise TensorError(f"Conv2d: in_channels must be divisible by groups (got {in_channels} and {groups})")
         if out_channels % groups:
-            raise ValueError(f"Conv2d: out_channels must be divisible by groups (got {out_channels} and {groups})")
+            raise TensorError(f"Conv2d: out_channels must be divisible by groups (got {out_channels} and {groups})")
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
-            raise ValueError(f"Conv2d: padding_mode must be one of 'zeros', 'reflect', 'replicate' or "
+            raise TensorError(f"Conv2d: padding_mode must be one of 'zeros', 'reflect', 'replicate' or "
                              f"'circular', got {padding_mode!r}")
         if padding_mode != "zeros":
             raise NotImplementedError(f"Conv2d: padding_mode={padding_mode!r} is not supported (only 'zeros')")
@@ -55,9 +56,9 @@ class Conv2d(Module):
         self.dilation = _pair(dilation, "dilation", "Conv2d")
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
-                raise ValueError(f"Conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+                raise TensorError(f"Conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
             if padding == "same" and self.stride != (1, 1):
-                raise ValueError(f"Conv2d: padding='same' is not supported for strided convolutions "
+                raise TensorError(f"Conv2d: padding='same' is not supported for strided convolutions "
                                  f"(stride {self.stride})")
             self.padding = padding                      # 与 PyTorch 相同：保留字符串
         else:
@@ -80,7 +81,7 @@ class Conv2d(Module):
 
     def forward(self, input):
         if input.ndim in (3, 4) and input.shape[-3] != self.in_channels:
-            raise ValueError(f"Conv2d: input has {input.shape[-3]} channels (shape {input.shape}), "
+            raise TensorError(f"Conv2d: input has {input.shape[-3]} channels (shape {input.shape}), "
                              f"expected in_channels={self.in_channels}")
         return _conv.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
@@ -110,7 +111,7 @@ class _Pool(Module):
         d = _pair(dilation, "dilation", name)
         eff = tuple(di * (ki - 1) + 1 for ki, di in zip(k, d))
         if any(2 * pi > ei for pi, ei in zip(p, eff)):
-            raise ValueError(f"{name}: padding {padding} must be at most half of the (effective) kernel_size "
+            raise TensorError(f"{name}: padding {padding} must be at most half of the (effective) kernel_size "
                              f"{kernel_size}")
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride

@@ -3,6 +3,7 @@ from . import functional as F
 from . import init
 from .module import Module, size_arg
 from .parameter import Parameter
+from ..errors import TensorError
 
 
 class Embedding(Module):
@@ -19,7 +20,7 @@ class Embedding(Module):
         self.embedding_dim = size_arg("Embedding", "embedding_dim", embedding_dim)
         if padding_idx is not None:
             if not -self.num_embeddings <= padding_idx < self.num_embeddings:
-                raise ValueError(f"Embedding: padding_idx {padding_idx} must be within num_embeddings "
+                raise TensorError(f"Embedding: padding_idx {padding_idx} must be within num_embeddings "
                                  f"({self.num_embeddings})")
             padding_idx = padding_idx % self.num_embeddings
         if scale_grad_by_freq or sparse:
@@ -31,7 +32,7 @@ class Embedding(Module):
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (self.num_embeddings, self.embedding_dim):
-                raise ValueError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
+                raise TensorError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
                                  f"({self.num_embeddings}, {self.embedding_dim})")
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
@@ -48,7 +49,7 @@ class Embedding(Module):
                         scale_grad_by_freq=False, sparse=False):
         """An Embedding whose table is a copy of ``embeddings`` (2-D); frozen unless freeze=False."""
         if embeddings.ndim != 2:
-            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {tuple(embeddings.shape)}")
+            raise TensorError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {tuple(embeddings.shape)}")
         from ..tensor import Tensor
         table = embeddings.array.copy() if isinstance(embeddings, Tensor) else embeddings
         rows, dim = embeddings.shape

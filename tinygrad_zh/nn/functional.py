@@ -24,6 +24,7 @@ from ..ops import norm as _norm
 from ..ops import softmax as _softmax
 from ..random import generator
 from ..tensor import Tensor, tensor
+from ..errors import TensorError
 
 
 # ---------------------------------------------------------------------- helpers
@@ -68,12 +69,12 @@ def linear(input, weight, bias=None):
     if weight.array.dtype != dt or (bias is not None and bias.array.dtype != dt):
         _same_dtype("linear", input=input, weight=weight, bias=bias)      # raises, naming the dtypes
     if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+        raise TensorError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: bias shape {bias.shape} does not match weight shape {weight.shape}: "
+        raise TensorError(f"linear: bias shape {bias.shape} does not match weight shape {weight.shape}: "
                          f"expected ({weight.shape[0]},)")
     if input.ndim == 0:
-        raise ValueError("linear: input must be at least 1-D, got a 0-d tensor")
+        raise TensorError("linear: input must be at least 1-D, got a 0-d tensor")
     if bias is None:
         return _matmul.Linear.apply(input, weight)
     return _matmul.Linear.apply(input, weight, bias)
@@ -116,7 +117,7 @@ def gelu(input, approximate="none"):
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
         return input * 0.5 * (inner.tanh() + 1)
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    raise TensorError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def silu(input, inplace=False):
@@ -171,7 +172,7 @@ def logsigmoid(input):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """把 x 截断到 [min_val, max_val]（区间外梯度为 0）。"""
     if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+        raise TensorError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
     from ..ops.elementwise import Hardtanh
     input = _as_tensor(input, "hardtanh")
 
@@ -190,7 +191,7 @@ def prelu(input, weight):
     input = _as_tensor(input, "prelu")
     if weight.ndim != 1 or (weight.shape[0] != 1 and (input.ndim < 1 or
                                                       input.shape[1 if input.ndim >= 2 else 0] != weight.shape[0])):
-        raise ValueError(f"prelu: weight of shape {weight.shape} must have 1 element or one per channel (dim 1) "
+        raise TensorError(f"prelu: weight of shape {weight.shape} must have 1 element or one per channel (dim 1) "
                          f"of the input of shape {input.shape}")
     a = weight
     if weight.shape[0] != 1 and input.ndim >= 2:
@@ -218,7 +219,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     The mask comes from the library generator, so ``tg.manual_seed`` makes it reproducible."""
     input = _as_tensor(input, "dropout")
     if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
-        raise ValueError(f"dropout: probability p must be between 0 and 1, got {p!r}")
+        raise TensorError(f"dropout: probability p must be between 0 and 1, got {p!r}")
     if not training or p == 0:
         return input
     if input.dtype.kind != "f":
@@ -236,7 +237,7 @@ def _channel_dropout(input, p, training, inplace, op, feature_ndim):
     """Zero whole channels: the mask has shape (N, C, 1, …), one draw per (sample, channel)."""
     input = _as_tensor(input, op)
     if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
-        raise ValueError(f"{op}: probability p must be between 0 and 1, got {p!r}")
+        raise TensorError(f"{op}: probability p must be between 0 and 1, got {p!r}")
     nd = input.ndim
     if nd == feature_ndim + 1:            # unbatched (C, *spatial)
         mask_shape = input.shape[:1] + (1,) * feature_ndim
@@ -249,7 +250,7 @@ def _channel_dropout(input, p, training, inplace, op, feature_ndim):
         mask_shape = input.shape[:2] + (1,)
     else:
         want = " or ".join(f"{d}-D" for d in (feature_ndim + 1, feature_ndim + 2))
-        raise ValueError(f"{op}: expected a {want} input (channels, then {feature_ndim} spatial dims), got "
+        raise TensorError(f"{op}: expected a {want} input (channels, then {feature_ndim} spatial dims), got "
                          f"shape {input.shape}")
     if not training or p == 0:
         return input
@@ -279,7 +280,7 @@ def _vector_norm(x, p, dim, op):
     For a general p the zeros are masked so that a zero vector (or a zero element when p < 1) gets
     a gradient of 0 instead of ∞ · 0 = NaN (PyTorch does the same)."""
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or p <= 0:
-        raise ValueError(f"{op}: p must be a positive number (or inf), got {p!r}")
+        raise TensorError(f"{op}: p must be a positive number (or inf), got {p!r}")
     if p == 2:
         return x.norm(2, dim, keepdim=True)
     a = x.abs()
@@ -313,10 +314,10 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     try:
         shape = tuple(np.broadcast_shapes(x1.shape, x2.shape))
     except ValueError:
-        raise ValueError(f"cosine_similarity: x1 of shape {x1.shape} and x2 of shape {x2.shape} do not "
+        raise TensorError(f"cosine_similarity: x1 of shape {x1.shape} and x2 of shape {x2.shape} do not "
                          "broadcast to a common shape") from None
     if not shape:
-        raise ValueError("cosine_similarity: inputs must have at least one dim, got 0-d tensors")
+        raise TensorError("cosine_similarity: inputs must have at least one dim, got 0-d tensors")
     for name, x in (("x1", x1), ("x2", x2)):
         if x.dtype.kind != "f":
             raise TypeError(f"cosine_similarity: expected a floating point {name}, got dtype {x.dtype}")
@@ -388,13 +389,13 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not supported")
     idx = input if isinstance(input, Tensor) else Tensor(np.asarray(input), device=weight.device)
     if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got {weight.shape}")
+        raise TensorError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got {weight.shape}")
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor (int64), got dtype {idx.dtype}")
     n = weight.shape[0]
     if padding_idx is not None:
         if not -n <= padding_idx < n:
-            raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings ({n})")
+            raise TensorError(f"embedding: padding_idx {padding_idx} must be within num_embeddings ({n})")
         padding_idx = padding_idx % n
     if max_norm is not None:
         _embedding_renorm(weight, idx, max_norm, norm_type)
@@ -450,7 +451,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     input = _as_tensor(input, "layer_norm")
     ns = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
     if len(ns) == 0 or len(ns) > input.ndim or input.shape[input.ndim - len(ns):] != ns:
-        raise ValueError(f"layer_norm: input of shape {input.shape} does not end with the normalized "
+        raise TensorError(f"layer_norm: input of shape {input.shape} does not end with the normalized "
                          f"shape {ns}")
     _same_dtype("layer_norm", input=input, weight=weight, bias=bias)
     params = [p for p in (weight, bias) if p is not None]
@@ -467,13 +468,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     unbiased batch estimate). training=False: use running_mean / running_var."""
     input = _as_tensor(input, "batch_norm")
     if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {input.shape}")
+        raise TensorError(f"batch_norm: expected an input of shape (N, C, *), got {input.shape}")
     _same_dtype("batch_norm", input=input, weight=weight, bias=bias)
     c = input.shape[1]
     if training:
         count = input.numel() // max(c, 1)
         if count <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got "
+            raise TensorError(f"batch_norm: expected more than 1 value per channel when training, got "
                              f"input of shape {input.shape}")
         axes = (0,) + tuple(range(2, input.ndim))
         mean, var = _norm.moments(input.array, axes)
@@ -488,10 +489,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             running_var.array = (rv * (1 - m) + unbiased * m).astype(rv.dtype)
     else:
         if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: running_mean and running_var are required when training=False")
+            raise TensorError("batch_norm: running_mean and running_var are required when training=False")
         for name, r in (("running_mean", running_mean), ("running_var", running_var)):
             if r.shape != (c,):
-                raise ValueError(f"batch_norm: {name} of shape {r.shape} does not match the {c} channels "
+                raise TensorError(f"batch_norm: {name} of shape {r.shape} does not match the {c} channels "
                                  f"of the input of shape {input.shape}")
         mean = running_mean.array.astype(input.dtype, copy=False)
         var = running_var.array.astype(input.dtype, copy=False)
@@ -514,7 +515,7 @@ def _check_pair(input, target, op, float_target=True):
         raise TypeError(f"{op}: expected a floating point target of dtype {input.dtype}, got dtype "
                         f"{target.dtype} (convert with target.float())")
     if target.shape != input.shape:
-        raise ValueError(f"{op}: target shape {target.shape} does not match input shape {input.shape} "
+        raise TensorError(f"{op}: target shape {target.shape} does not match input shape {input.shape} "
                          "(they must be equal; broadcasting here is almost always a bug)")
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
@@ -537,7 +538,7 @@ def l1_loss(input, target, reduction="mean"):
 
 def _legacy_args(size_average, reduce, op):
     if size_average is not None or reduce is not None:
-        raise ValueError(f"{op}: size_average and reduce are deprecated; use reduction='mean' / 'sum' / 'none'")
+        raise TensorError(f"{op}: size_average and reduce are deprecated; use reduction='mean' / 'sum' / 'none'")
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -549,7 +550,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         raise RuntimeError(f"huber_loss does not support non-positive values for delta, got delta={delta}")
     input, target = _check_pair(input, target, "huber_loss")
     if weight is not None and tuple(weight.shape) != input.shape:
-        raise ValueError(f"huber_loss: weight of shape {tuple(weight.shape)} must have the same shape as the "
+        raise TensorError(f"huber_loss: weight of shape {tuple(weight.shape)} must have the same shape as the "
                          f"input {input.shape}")
     return _loss.HuberLoss.apply(input, target, weight=_const(weight, input, "huber_loss"), delta=float(delta),
                                  reduction=reduction)
@@ -575,7 +576,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     the number of elements, and warns as PyTorch does."""
     _legacy_args(size_average, reduce, "kl_div")
     if reduction not in ("none", "batchmean", "sum", "mean"):
-        raise ValueError(f"kl_div: reduction must be one of ('none', 'batchmean', 'sum', 'mean'), got {reduction!r}")
+        raise TensorError(f"kl_div: reduction must be one of ('none', 'batchmean', 'sum', 'mean'), got {reduction!r}")
     if reduction == "mean":
         warnings.warn("kl_div: reduction='mean' divides the total loss by the number of elements (batch size "
                       "times support size), not by the batch size alone; reduction='batchmean' gives the "
@@ -588,13 +589,13 @@ def _classes_last(input, target, op):
     """(C,) / (N, C) / (N, C, d1, ...) logits with matching integer targets -> (M, C), (M,) and the
     shape of an unreduced loss."""
     if input.ndim == 0:
-        raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
+        raise TensorError(f"{op}: input must have a class dimension, got a 0-d tensor")
     if input.ndim == 1:
         expected = ()
     else:
         expected = (input.shape[0],) + input.shape[2:]
     if target.shape != expected:
-        raise ValueError(f"{op}: target shape {target.shape} does not match input shape {input.shape}: "
+        raise TensorError(f"{op}: target shape {target.shape} does not match input shape {input.shape}: "
                          f"expected class indices of shape {expected} (input is (N, C) or (N, C, d1, ...))")
     if input.ndim == 2:                         # already (N, C) and (N,): no reshape nodes
         return input, target, expected
@@ -636,7 +637,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if input.dtype.kind != "f":
         raise TypeError(f"cross_entropy: expected floating point logits, got dtype {input.dtype}")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise TensorError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     if target.dtype.kind == "f":
         if target.shape != input.shape:
             raise TypeError(f"cross_entropy: target must hold integer class indices (int64), got dtype "
@@ -758,3 +759,4 @@ def lstm_cell(*args, **kwargs):
     """One fused LSTM step (see ``tinygrad_zh/ops/lstm.py``)."""
     return _forward_to("lstm", "lstm_cell")(*args, **kwargs)
 from .attention import scaled_dot_product_attention  # noqa: E402
+

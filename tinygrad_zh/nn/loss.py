@@ -10,11 +10,12 @@ are stored as buffers named ``weight`` / ``pos_weight``, as in PyTorch.
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
+from ..errors import TensorError
 
 
 def _legacy(size_average, reduce, name):
     if size_average is not None or reduce is not None:
-        raise ValueError(f"{name}: size_average and reduce are deprecated; use reduction='mean' / 'sum' / 'none'")
+        raise TensorError(f"{name}: size_average and reduce are deprecated; use reduction='mean' / 'sum' / 'none'")
 
 
 def _buffer(w):
@@ -28,7 +29,7 @@ class _Loss(Module):
         super().__init__()
         _legacy(size_average, reduce, type(self).__name__)
         if reduction not in self._reductions:
-            raise ValueError(f"{type(self).__name__}: reduction must be one of {self._reductions}, got {reduction!r}")
+            raise TensorError(f"{type(self).__name__}: reduction must be one of {self._reductions}, got {reduction!r}")
         self.reduction = reduction
 
 

@@ -12,6 +12,7 @@ from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module, size_arg
+from ..errors import TensorError
 
 
 class LayerNorm(Module):
@@ -94,10 +95,10 @@ class _BatchNorm(Module):
     def _check_input(self, input):
         if input.ndim not in self._ranks:
             want = " or ".join(f"{r}D" for r in self._ranks)
-            raise ValueError(f"{type(self).__name__}: expected {want} input (got {input.ndim}D input of "
+            raise TensorError(f"{type(self).__name__}: expected {want} input (got {input.ndim}D input of "
                              f"shape {input.shape})")
         if input.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}: expected {self.num_features} channels in dim 1, got "
+            raise TensorError(f"{type(self).__name__}: expected {self.num_features} channels in dim 1, got "
                              f"input of shape {input.shape}")
 
     def forward(self, input):

@@ -29,6 +29,7 @@ from ..tensor import Tensor, cat, stack
 from . import functional as F
 from . import init
 from .module import Module
+from ..errors import TensorError
 
 
 def _zeros(shape, ref):
@@ -38,7 +39,7 @@ def _zeros(shape, ref):
 def _check_sizes(name, input_size, hidden_size):
     for arg, v in (("input_size", input_size), ("hidden_size", hidden_size)):
         if not isinstance(v, numbers.Integral) or v <= 0:
-            raise ValueError(f"{name}: {arg} must be a positive int, got {v!r}")
+            raise TensorError(f"{name}: {arg} must be a positive int, got {v!r}")
 
 
 class _RNNBase(Module):
@@ -53,13 +54,13 @@ class _RNNBase(Module):
         _check_sizes(name, input_size, hidden_size)
         if proj_size:
             if name != "LSTM":
-                raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU")
+                raise TensorError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU")
             raise NotImplementedError("LSTM: proj_size (projected hidden states) is not supported")
         self.proj_size = 0
         if not isinstance(num_layers, numbers.Integral) or num_layers < 1:
-            raise ValueError(f"{name}: num_layers must be a positive int, got {num_layers!r}")
+            raise TensorError(f"{name}: num_layers must be a positive int, got {num_layers!r}")
         if not isinstance(dropout, numbers.Real) or not 0 <= dropout <= 1:
-            raise ValueError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
+            raise TensorError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
         self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
         self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
         self.bidirectional = bool(bidirectional)
@@ -120,14 +121,14 @@ class _RNNBase(Module):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
         if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: expected input of shape (T, B, input_size)"
+            raise TensorError(f"{name}: expected input of shape (T, B, input_size)"
                              f"{' with batch_first=True: (B, T, input_size)' if self.batch_first else ''}"
                              f" or unbatched (T, input_size), got {input.shape}")
         batched = input.ndim == 3
         if not batched:
             input = input.unsqueeze(0 if self.batch_first else 1)
         if input.shape[2] != self.input_size:
-            raise ValueError(f"{name}: input has {input.shape[2]} features (shape {input.shape}), "
+            raise TensorError(f"{name}: input has {input.shape[2]} features (shape {input.shape}), "
                              f"expected input_size={self.input_size}")
         if input.dtype != self.weight_ih_l0.dtype:
             raise TypeError(f"{name}: input dtype {input.dtype} does not match the parameters' dtype "
@@ -141,11 +142,11 @@ class _RNNBase(Module):
                 continue
             if not batched:
                 if st.ndim != 2:
-                    raise ValueError(f"{name}: for unbatched input the initial state must be 2-D "
+                    raise TensorError(f"{name}: for unbatched input the initial state must be 2-D "
                                      f"(num_layers*num_directions, hidden_size), got {st.shape}")
                 st = st.unsqueeze(1)
             if st.shape != shape:
-                raise ValueError(f"{name}: expected initial state of shape {shape}, got {st.shape}")
+                raise TensorError(f"{name}: expected initial state of shape {shape}, got {st.shape}")
             out.append(st)
         return input, batched, B, out
 
@@ -205,7 +206,7 @@ class RNN(_RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
         if nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; select from 'tanh' or 'relu'")
+            raise TensorError(f"RNN: unknown nonlinearity {nonlinearity!r}; select from 'tanh' or 'relu'")
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
@@ -277,7 +278,7 @@ class _CellBase(Module):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
         if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: expected input of shape (B, {self.input_size}) or "
+            raise TensorError(f"{name}: expected input of shape (B, {self.input_size}) or "
                              f"({self.input_size},), got {input.shape}")
         return input if input.ndim == 2 else input.unsqueeze(0), input.ndim == 2
 
@@ -286,7 +287,7 @@ class _CellBase(Module):
             return None
         st = st if batched else st.unsqueeze(0)
         if st.shape != (B, self.hidden_size):
-            raise ValueError(f"{type(self).__name__}: expected a state of shape {(B, self.hidden_size)}, "
+            raise TensorError(f"{type(self).__name__}: expected a state of shape {(B, self.hidden_size)}, "
                              f"got {st.shape}")
         return st
 
@@ -318,7 +319,7 @@ class RNNCell(_CellBase):
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; select from 'tanh' or 'relu'")
+            raise TensorError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; select from 'tanh' or 'relu'")
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias, device, dtype)
 

@@ -30,6 +30,7 @@ the GEMM writes NHWC memory and returns an NCHW view, so later element-wise ops 
 """
 from ..autograd import Function
 from ..backend import array_module, device_of, ones_vector
+from ..errors import TensorError
 
 _KERNELS = {}      # 设备 -> {"im2col": fn, "col2im": fn, "maxpool_forward": fn, "maxpool_backward": fn}
 
@@ -44,7 +45,7 @@ def register_kernels(device, **fns):
     known = {"im2col", "col2im", "maxpool_forward", "maxpool_backward"}
     bad = set(fns) - known
     if bad:
-        raise ValueError(f"register_kernels: unknown kernel names {sorted(bad)}; expected some of {sorted(known)}")
+        raise TensorError(f"register_kernels: unknown kernel names {sorted(bad)}; expected some of {sorted(known)}")
     _KERNELS.setdefault(device, {}).update(fns)
 
 
@@ -58,7 +59,7 @@ def _pair(v, name, op, allow_zero=False):
         v = (v, v)
     v = tuple(int(a) for a in v)
     if len(v) != 2 or any(a < (0 if allow_zero else 1) for a in v):
-        raise ValueError(f"{op}: {name} must be a {'non-negative' if allow_zero else 'positive'} int or "
+        raise TensorError(f"{op}: {name} must be a {'non-negative' if allow_zero else 'positive'} int or "
                          f"a pair of them, got {v}")
     return v
 
@@ -223,17 +224,17 @@ class Conv2dFn(Function):
         stride, padding = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d", True)
         dilation, extra = _pair(dilation, "dilation", "conv2d"), _pair(extra_padding, "extra_padding", "conv2d", True)
         if not isinstance(groups, int) or groups < 1:
-            raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+            raise TensorError(f"conv2d: groups must be a positive int, got {groups!r}")
         if x.ndim != 4 or w.ndim != 4:
-            raise ValueError(f"conv2d: expected input (N, C, H, W) and weight (O, C/groups, kh, kw), got input "
+            raise TensorError(f"conv2d: expected input (N, C, H, W) and weight (O, C/groups, kh, kw), got input "
                              f"{x.shape} and weight {w.shape}")
         if x.shape[1] != w.shape[1] * groups or w.shape[0] % groups:
-            raise ValueError(f"conv2d: input {x.shape} and weight {w.shape} with groups={groups}: expected the "
+            raise TensorError(f"conv2d: input {x.shape} and weight {w.shape} with groups={groups}: expected the "
                              f"input to have weight.shape[1]·groups = {w.shape[1] * groups} channels, got "
                              f"{x.shape[1]}" + (f"; out_channels {w.shape[0]} must be divisible by groups"
                                                 if w.shape[0] % groups else ""))
         if b is not None and b.shape != (w.shape[0],):
-            raise ValueError(f"conv2d: bias must have shape ({w.shape[0]},), got {b.shape}")
+            raise TensorError(f"conv2d: bias must have shape ({w.shape[0]},), got {b.shape}")
         if x.dtype.kind != "f" or x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
             raise TypeError(f"conv2d: expected floating point input, weight and bias of one dtype, got "
                             f"{x.dtype}, {w.dtype}" + ("" if b is None else f", {b.dtype}"))
@@ -243,7 +244,7 @@ class Conv2dFn(Function):
         O, _, kh, kw = w.shape
         Ho, Wo = conv_output_size(H, W, (kh, kw), stride, padding, dilation)
         if Ho < 1 or Wo < 1:
-            raise ValueError(f"conv2d: kernel ({kh}, {kw}) with dilation {dilation} is larger than the padded "
+            raise TensorError(f"conv2d: kernel ({kh}, {kw}) with dilation {dilation} is larger than the padded "
                              f"input ({H + 2 * padding[0]}, {W + 2 * padding[1]}) (input {self.orig_shape}, "
                              f"padding {padding})")
         self.w, self.x_shape, self.stride, self.padding, self.has_b = w, x.shape, stride, padding, b is not None
@@ -346,15 +347,15 @@ def _pool_args(x, kernel, stride, padding, op, dilation=1, ceil_mode=False):
         else _pair(stride, "stride", op)
     padding, dilation = _pair(padding, "padding", op, True), _pair(dilation, "dilation", op)
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+        raise TensorError(f"{op}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
     eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if padding[0] * 2 > eff[0] or padding[1] * 2 > eff[1]:
-        raise ValueError(f"{op}: padding {padding} must be at most half of the (effective) kernel_size "
+        raise TensorError(f"{op}: padding {padding} must be at most half of the (effective) kernel_size "
                          f"{kernel if dilation == (1, 1) else eff}")
     out = tuple(pool_output_size(n, k, s, p, d, ceil_mode)
                 for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation))
     if out[0] < 1 or out[1] < 1:
-        raise ValueError(f"{op}: kernel {kernel} is larger than the padded input (input {x.shape}, "
+        raise TensorError(f"{op}: kernel {kernel} is larger than the padded input (input {x.shape}, "
                          f"padding {padding}, dilation {dilation}): calculated output size {out} is too small")
     extra = tuple(max(0, (o - 1) * s + e - (n + 2 * p))
                   for o, s, e, n, p in zip(out, stride, eff, x.shape[2:], padding))
@@ -573,7 +574,7 @@ class AvgPool2dFn(Function):
         if x.dtype.kind != "f":
             raise TypeError(f"avg_pool2d: expected a floating point input, got {x.dtype}")
         if divisor_override is not None and divisor_override <= 0:
-            raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
+            raise TensorError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
         self.x_shape, self.opts, self.layout = x.shape, (count_include_pad, divisor_override), _axis_order(x)
         return avgpool_forward_arrays(x, self.kernel, self.stride, self.padding, *self.opts, extra=self.extra)
 
@@ -591,14 +592,14 @@ def adaptive_windows(size, out):
 
 def _adaptive_size(x, output_size, op):
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+        raise TensorError(f"{op}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
     out = (output_size, output_size) if isinstance(output_size, int) or output_size is None \
         else tuple(output_size)
     if len(out) != 2:
-        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+        raise TensorError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
     out = tuple(x.shape[2 + k] if o is None else int(o) for k, o in enumerate(out))
     if min(out) < 1 or min(x.shape[2:]) < 1:
-        raise ValueError(f"{op}: output_size {out} and the input's spatial size {x.shape[2:]} must be positive")
+        raise TensorError(f"{op}: output_size {out} and the input's spatial size {x.shape[2:]} must be positive")
     return out
 
 
@@ -674,7 +675,7 @@ def _input4d(input, op):
     if input.ndim == 3:
         return input.unsqueeze(0), True
     if input.ndim != 4:
-        raise ValueError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
+        raise TensorError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
     return input, False
 
 
@@ -700,11 +701,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             padding = 0
         elif padding == "same":
             if _pair(stride, "stride", "conv2d") != (1, 1):
-                raise ValueError(f"conv2d: padding='same' is not supported for strided convolutions "
+                raise TensorError(f"conv2d: padding='same' is not supported for strided convolutions "
                                  f"(stride {stride})")
             padding, extra = same_padding(weight.shape[2:], _pair(dilation, "dilation", "conv2d"))
         else:
-            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+            raise TensorError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
     args = (x, weight) if bias is None else (x, weight, bias)
     y = Conv2dFn.apply(*args, stride=stride, padding=padding, dilation=dilation, groups=groups,
                        extra_padding=extra)

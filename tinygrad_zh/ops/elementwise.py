@@ -15,6 +15,7 @@ import math
 from .. import backend
 from ..autograd import Function
 from ..backend import array_module, kernel_for
+from ..errors import TensorError
 
 
 def unbroadcast(grad, shape):
@@ -69,7 +70,7 @@ class _Binary(Function):
         try:
             return self.compute(a, b)
         except ValueError:
-            raise ValueError(f"{type(self).__name__.lower()}: cannot broadcast shapes {a.shape} and "
+            raise TensorError(f"{type(self).__name__.lower()}: cannot broadcast shapes {a.shape} and "
                              f"{b.shape} (trailing dimensions must be equal or 1)") from None
 
 
@@ -535,7 +536,7 @@ class Where(Function):
         try:
             return xp.where(cond, a, b)
         except ValueError:
-            raise ValueError(f"where: cannot broadcast condition {cond.shape}, x {a.shape} and "
+            raise TensorError(f"where: cannot broadcast condition {cond.shape}, x {a.shape} and "
                              f"y {b.shape}") from None
 
     def backward(self, g):

@@ -15,13 +15,14 @@ from .. import backend
 from ..autograd import Function
 from ..backend import array_module
 from .softmax import SoftmaxCrossEntropy
+from ..errors import TensorError
 
 REDUCTIONS = ("none", "mean", "sum")
 
 
 def check_reduction(reduction, op):
     if reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        raise TensorError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
 def _reduce(loss, reduction):
@@ -85,11 +86,11 @@ class NLLLoss(Function):
     def forward(self, logp, target, weight=None, ignore_index=-100, reduction="mean"):
         xp = array_module(logp)
         if logp.ndim != 2:
-            raise ValueError(f"nll_loss: expected log-probabilities of shape (N, C), got {logp.shape}")
+            raise TensorError(f"nll_loss: expected log-probabilities of shape (N, C), got {logp.shape}")
         if target.dtype.kind not in "iu":
             raise TypeError(f"nll_loss: target must hold integer class indices (int64), got dtype {target.dtype}")
         if target.shape != logp.shape[:1]:
-            raise ValueError(f"nll_loss: target shape {target.shape} does not match input {logp.shape}: "
+            raise TensorError(f"nll_loss: target shape {target.shape} does not match input {logp.shape}: "
                              f"expected ({logp.shape[0]},)")
         n, c = logp.shape
         valid = target != ignore_index
@@ -107,7 +108,7 @@ class NLLLoss(Function):
         w = valid.astype(logp.dtype)
         if weight is not None:
             if weight.shape != (c,):
-                raise ValueError(f"nll_loss: weight must have shape ({c},), got {weight.shape}")
+                raise TensorError(f"nll_loss: weight must have shape ({c},), got {weight.shape}")
             w = w * weight.astype(logp.dtype)[safe]
         rows = xp.arange(n)
         loss = -logp[rows, safe] * w
@@ -280,7 +281,7 @@ def _check_weight(weight, shape, op):
     except ValueError:
         ok = False
     if not ok:
-        raise ValueError(f"{op}: weight of shape {weight.shape} does not broadcast to the input "
+        raise TensorError(f"{op}: weight of shape {weight.shape} does not broadcast to the input "
                          f"shape {shape}")
 
 

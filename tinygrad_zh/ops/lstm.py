@@ -31,6 +31,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import array_module, device_of, ones_vector
+from ..errors import TensorError
 
 # ----------------------------------------------------------------------------- 常数
 _CONSTS = {}
@@ -195,7 +196,7 @@ class LSTMCellFn(Function):
     def forward(self, A, c_prev):
         if A.ndim != 2 or c_prev.ndim != 2 or A.shape[1] != 4 * c_prev.shape[1] \
                 or A.shape[0] != c_prev.shape[0]:
-            raise ValueError(f"lstm_cell: expected gate pre-activations (B, 4H) and c_prev (B, H), got "
+            raise TensorError(f"lstm_cell: expected gate pre-activations (B, 4H) and c_prev (B, H), got "
                              f"{A.shape} and {c_prev.shape}")
         _check_float("lstm_cell", A=A, c_prev=c_prev)
         fwd, _ = _cell_impl(A)
@@ -321,7 +322,7 @@ def _check_layer(op, gates, x, w_ih, w_hh, b_ih, b_hh, h0, batch_first):
     """检查一层循环网络（RNN：gates=1，GRU：3）的输入形状与 dtype，返回按时间优先排列的输入。
     Shape and dtype checks of one recurrent layer before its forward; returns the time-major input."""
     if x.ndim != 3:
-        raise ValueError(f"{op}: expected a 3-D input ({'B, T' if batch_first else 'T, B'}, D), "
+        raise TensorError(f"{op}: expected a 3-D input ({'B, T' if batch_first else 'T, B'}, D), "
                          f"got shape {x.shape}")
     B, D = (x.shape[0] if batch_first else x.shape[1]), x.shape[2]
     H = w_hh.shape[1] if w_hh.ndim == 2 else -1
@@ -329,7 +330,7 @@ def _check_layer(op, gates, x, w_ih, w_hh, b_ih, b_hh, h0, batch_first):
     if (w_ih.shape != (G, D) or w_hh.shape != (G, H) or h0.shape != (B, H) or
             (b_ih is not None and (b_ih.shape != (G,) or b_hh.shape != (G,)))):
         g = "" if gates == 1 else str(gates)
-        raise ValueError(
+        raise TensorError(
             f"{op}: inconsistent shapes: x {x.shape} (batch_first={batch_first}), w_ih "
             f"{w_ih.shape}, w_hh {w_hh.shape}, " +
             ("" if b_ih is None else f"b_ih {b_ih.shape}, b_hh {b_hh.shape}, ") +
@@ -380,7 +381,7 @@ class LSTMLayerFn(Function):
     @staticmethod
     def _check(x, w_ih, w_hh, b_ih, b_hh, h0, c0, batch_first):
         if x.ndim != 3:
-            raise ValueError(f"lstm_layer: expected a 3-D input ({'B, T' if batch_first else 'T, B'}, D), "
+            raise TensorError(f"lstm_layer: expected a 3-D input ({'B, T' if batch_first else 'T, B'}, D), "
                              f"got shape {x.shape}")
         B = x.shape[0] if batch_first else x.shape[1]
         D = x.shape[2]
@@ -389,7 +390,7 @@ class LSTMLayerFn(Function):
                or c0.shape != (B, H) or (b_ih is not None and (b_ih.shape != (4 * H,) or
                                                               b_hh.shape != (4 * H,))))
         if bad:
-            raise ValueError(
+            raise TensorError(
                 f"lstm_layer: inconsistent shapes: x {x.shape} (batch_first={batch_first}), "
                 f"w_ih {w_ih.shape}, w_hh {w_hh.shape}, " +
                 ("" if b_ih is None else f"b_ih {b_ih.shape}, b_hh {b_hh.shape}, ") +
@@ -438,7 +439,7 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
         hx = (z, z)
     h, c = hx
     if input.ndim != 2 or h.shape != (B, H) or c.shape != (B, H) or w_ih.shape != (4 * H, input.shape[1]):
-        raise ValueError(f"lstm_cell: expected input (B, D), h and c (B, H), w_ih (4H, D), w_hh (4H, H); "
+        raise TensorError(f"lstm_cell: expected input (B, D), h and c (B, H), w_ih (4H, D), w_hh (4H, H); "
                          f"got input {input.shape}, h {h.shape}, c {c.shape}, w_ih {w_ih.shape}, "
                          f"w_hh {w_hh.shape}")
     a = Linear.apply(input, w_ih) if b_ih is None else Linear.apply(input, w_ih, b_ih)

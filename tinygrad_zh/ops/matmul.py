@@ -10,6 +10,7 @@ English: matrix product (1-D, 2-D, batched N-D with broadcasting) and the fused 
 from ..autograd import Function
 from ..backend import array_module, ones_vector
 from .elementwise import unbroadcast
+from ..errors import TensorError
 
 
 def _swap(a):
@@ -19,18 +20,18 @@ def _swap(a):
 class MatMul(Function):
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul: both arguments must be at least 1-D, got shapes {a.shape} and {b.shape}")
+            raise TensorError(f"matmul: both arguments must be at least 1-D, got shapes {a.shape} and {b.shape}")
         ka = a.shape[-1]
         kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if ka != kb:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
+            raise TensorError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
                              f"{ka} (last dim of the first) != {kb} (" +
                              ("first" if b.ndim == 1 else "second to last") + " dim of the second)")
         self.a, self.b = a, b
         try:
             return a @ b
         except ValueError:
-            raise ValueError(f"matmul: batch dimensions of {a.shape} and {b.shape} do not broadcast") from None
+            raise TensorError(f"matmul: batch dimensions of {a.shape} and {b.shape} do not broadcast") from None
 
     def backward(self, g):
         """Z = A·B:  ∂L/∂A = ∂L/∂Z · Bᵀ,  ∂L/∂B = Aᵀ · ∂L/∂Z —— 形状对得上的唯一写法；批量维按广播求和。"""
@@ -63,7 +64,7 @@ class Linear(Function):
 
     def forward(self, x, w, b=None):
         if x.shape[-1] != w.shape[1]:
-            raise ValueError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
+            raise TensorError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
                              f"expects {w.shape[1]} (weight shape {w.shape})")
         # (…, in) 摊平成 (M, in)：一次 2-D GEMM，比 NumPy 对 3-D 输入逐批调用 BLAS 快一倍左右
         # （不连续的 x，例如 batch_first LSTM 的输出，在这里复制一次；它比输出小得多）

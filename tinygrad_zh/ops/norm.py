@@ -13,6 +13,7 @@ The two extra terms appear because μ and σ² themselves depend on every x in t
 """
 from ..autograd import Function
 from ..backend import array_module
+from ..errors import TensorError
 
 
 def _norm_backward(gxhat, xhat, rstd, axes):
@@ -37,12 +38,12 @@ class LayerNorm(Function):
 
     def forward(self, x, *params, n_axes, eps=1e-5, has_weight=True, has_bias=True):
         if len(params) != int(has_weight) + int(has_bias):
-            raise ValueError(f"layer_norm: got {len(params)} parameter arrays, expected "
+            raise TensorError(f"layer_norm: got {len(params)} parameter arrays, expected "
                              f"{int(has_weight) + int(has_bias)} (has_weight={has_weight}, has_bias={has_bias})")
         norm_shape = x.shape[x.ndim - n_axes:]
         for p in params:
             if p.shape != norm_shape:
-                raise ValueError(f"layer_norm: weight/bias shape {p.shape} does not match the normalized "
+                raise TensorError(f"layer_norm: weight/bias shape {p.shape} does not match the normalized "
                                  f"shape {norm_shape} of the input of shape {x.shape}")
         xp = array_module(x)
         axes = tuple(range(x.ndim - n_axes, x.ndim))
@@ -92,7 +93,7 @@ class BatchNorm(Function):
         bshape = (1, c) + (1,) * (x.ndim - 2)
         for p in params:
             if p.shape != (c,):
-                raise ValueError(f"batch_norm: weight/bias of shape {p.shape} do not match the {c} "
+                raise TensorError(f"batch_norm: weight/bias of shape {p.shape} do not match the {c} "
                                  f"channels of the input of shape {x.shape}")
         rstd = 1 / xp.sqrt(var.reshape(bshape) + x.dtype.type(eps))
         xhat = (x - mean.reshape(bshape)) * rstd

@@ -12,6 +12,7 @@ RNN 的一步（φ = tanh 或 relu）::
 from ..autograd import Function
 from ..backend import array_module, ones_vector
 from .lstm import _check_layer, _state_buffer
+from ..errors import TensorError
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -120,7 +121,7 @@ class RNNLayerFn(Function):
             raise TypeError("rnn_layer: expected inputs (x, w_ih, w_hh, [b_ih, b_hh,] h0), got "
                             f"{3 + len(rest)} tensors")
         if nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"rnn_layer: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
+            raise TensorError(f"rnn_layer: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
         x_tm = _check_layer("rnn_layer", 1, x, w_ih, w_hh, b_ih, b_hh, h0, batch_first)
         out, h_T, self.hs = rnn_layer_forward_arrays(x_tm, w_ih, w_hh, b_ih, b_hh, h0, nonlinearity, reverse)
         self.x, self.w_ih, self.w_hh = x_tm, w_ih, w_hh

@@ -10,6 +10,7 @@ concatenated gradient into pieces.
 from ..autograd import Function
 from ..backend import array_module
 from .elementwise import unbroadcast
+from ..errors import TensorError
 
 
 class Reshape(Function):
@@ -18,7 +19,7 @@ class Reshape(Function):
         try:
             return a.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {a.shape} ({a.size} elements) "
+            raise TensorError(f"reshape: cannot reshape a tensor of shape {a.shape} ({a.size} elements) "
                              f"into shape {tuple(shape)}") from None
 
     def backward(self, g):
@@ -57,7 +58,7 @@ class Cat(Function):
         try:
             return xp.concatenate(arrays, axis=dim)
         except ValueError:
-            raise ValueError(f"cat: tensors must have the same shape except in dim {dim}, got "
+            raise TensorError(f"cat: tensors must have the same shape except in dim {dim}, got "
                              f"{[tuple(a.shape) for a in arrays]}") from None
 
     def backward(self, g):
@@ -78,7 +79,7 @@ class Stack(Function):
         try:
             return xp.stack(arrays, axis=dim)
         except ValueError:
-            raise ValueError(f"stack: expected tensors of one shape, got "
+            raise TensorError(f"stack: expected tensors of one shape, got "
                              f"{[tuple(a.shape) for a in arrays]}") from None
 
     def backward(self, g):

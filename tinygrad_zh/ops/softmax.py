@@ -9,6 +9,7 @@ but keeps e^{…} ≤ 1, so logits of 1e4 give no inf/nan.
 """
 from ..autograd import Function
 from ..backend import array_module, kernel_for, ones_vector
+from ..errors import TensorError
 
 
 def log_softmax_array(x, axis):
@@ -52,12 +53,12 @@ class SoftmaxCrossEntropy(Function):
     def forward(self, x, target, ignore_index=-100, reduction="mean"):
         xp = array_module(x)
         if x.ndim != 2:
-            raise ValueError(f"cross_entropy: expected logits of shape (N, C), got {x.shape} "
+            raise TensorError(f"cross_entropy: expected logits of shape (N, C), got {x.shape} "
                              "(reshape to (-1, C) first)")
         if target.dtype.kind not in "iu":
             raise TypeError(f"cross_entropy: target must hold integer class indices, got dtype {target.dtype}")
         if target.shape != x.shape[:1]:
-            raise ValueError(f"cross_entropy: target shape {target.shape} does not match logits {x.shape}: "
+            raise TensorError(f"cross_entropy: target shape {target.shape} does not match logits {x.shape}: "
                              f"expected ({x.shape[0]},)")
         n, c = x.shape
         self.kernel = kernel_for(x, "softmax_ce_forward")
