@@ -154,7 +154,7 @@ class SoftmaxCrossEntropyMean(SoftmaxCrossEntropy):
         xp = array_module(total)
         count = (target != ignore_index).sum()
         dt = total.dtype.type
-        if isinstance(total, np.ndarray):
+        if isinstance(total, (np.ndarray, np.generic)):      # CPU（求和的结果常是 NumPy 标量）：直接算
             count = int(count)
             self.mean_scale = dt(1.0 / count) if count else dt(0)
             return np.asarray(total * self.mean_scale if count else dt("nan"), dtype=total.dtype)
