@@ -206,7 +206,7 @@ def test_as_torch_runs_a_pytorch_program_unchanged(tmp_path):
     out = subprocess.run([sys.executable, "-m", "tinygrad_zh.as_torch", str(prog)], capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split()[0] == "tinygrad_zh.nn.containers" and "(8, 3) 2" in out.stdout
+    assert out.stdout.split()[0] == "tinygrad_zh.nn.containers" and "torch.Size([8, 3]) 2" in out.stdout
     bad = tmp_path / "bad.py"
     bad.write_text("import torch.distributions\n")
     out = subprocess.run([sys.executable, "-m", "tinygrad_zh.as_torch", str(bad)], capture_output=True,

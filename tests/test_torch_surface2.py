@@ -540,3 +540,64 @@ def test_errors_are_caught_by_the_except_clause_written_for_pytorch(name):
         f"({got.value}), which `except {type(expected.value).__name__}:` would not catch")
     if isinstance(got.value, tg.errors.TensorError):
         assert isinstance(got.value, ValueError)             # and Python's spelling still works
+
+
+# ---------------------------------------------------------------------------- x.shape, out=
+def test_shape_prints_as_torch_size():
+    for m in (tg, torch):
+        x = m.ones(2, 3)
+        assert x.shape == (2, 3) and x.shape[1] == 3 and x.shape[-1:] == (3,)
+    assert str(tg.ones(2, 3).shape) == str(torch.ones(2, 3).shape) == "torch.Size([2, 3])"
+    assert repr(tg.ones(5).shape) == repr(torch.ones(5).shape)
+    assert isinstance(tg.ones(2).shape, tg.Size) and tg.ones(2, 3).shape.numel() == 6
+    assert f"{tg.ones(2, 3).shape}" == "(2, 3)"          # documented difference (error messages stay short)
+
+
+OUT_CASES = {
+    "matmul": lambda m, out: m.matmul(m.ones(2, 3), m.ones(3, 2), out=out),
+    "mul": lambda m, out: m.mul(m.ones(2, 2), 3.0, out=out),
+    "add": lambda m, out: m.add(m.ones(2, 2), m.ones(2, 2), out=out),
+    "exp": lambda m, out: m.exp(m.zeros(2, 2), out=out),
+    "mm": lambda m, out: m.mm(m.ones(2, 3), m.ones(3, 2), out=out),
+    "cat": lambda m, out: m.cat([m.ones(1, 2), m.zeros(1, 2)], 0, out=out),
+    "stack": lambda m, out: m.stack([m.ones(2), m.zeros(2)], out=out),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OUT_CASES))
+def test_out_writes_into_the_given_tensor_as_pytorch(name):
+    res = {}
+    for m in (tg, torch):
+        out = m.full((2, 2), -1.0)
+        view = out.view(4)
+        r = OUT_CASES[name](m, out)
+        assert r is out
+        res[m.__name__] = (out.numpy().copy(), view.numpy().copy())
+    np.testing.assert_allclose(res["tinygrad_zh"][0], res["torch"][0])
+    np.testing.assert_allclose(res["tinygrad_zh"][1], res["torch"][1])     # views see the write
+
+
+def test_out_refuses_autograd_wrong_dtype_and_resizes_like_pytorch():
+    a = tg.ones(2, 2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"out=\.\.\. arguments don't support automatic differentiation"):
+        tg.mul(a, a, out=tg.zeros(2, 2))
+    with tg.no_grad():
+        o = tg.zeros(2, 2)
+        assert tg.mul(a, a, out=o) is o and not o.requires_grad
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        tg.add(tg.ones(2, 2), 1, out=tg.zeros(2, 2, dtype=tg.int64))
+    o = tg.zeros(2, 2, dtype=tg.float64)
+    tg.add(tg.ones(2, 2, dtype=tg.int64), 1, out=o)
+    assert o.dtype == tg.float64 and o.tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    with pytest.warns(UserWarning, match="resized"):
+        o = tg.zeros(3)
+        tg.add(tg.ones(2, 2), 1, out=o)
+    assert o.shape == (2, 2)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        o = tg.zeros(0)
+        tg.add(tg.ones(2, 2), 1, out=o)                    # an empty out is resized silently
+    assert o.shape == (2, 2)
+    with pytest.raises(TypeError, match="'out' must be a Tensor"):
+        tg.exp(tg.ones(2), out=np.zeros(2))

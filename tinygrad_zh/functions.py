@@ -5,14 +5,15 @@ of each op, in ``tensor.py`` / ``ops/``); non-Tensor inputs are converted first.
 no method of the same name (``mm``, ``normal``, ``multinomial``, ``from_numpy`` ...) are written out.
 """
 import builtins
+import functools
 import numbers
 
 import numpy as np
 
-from . import backend
+from . import backend, inplace
 from .ops.einsum import Einsum
 from .random import rng_of
-from .tensor import Tensor, cat, tensor
+from .tensor import Tensor, cat as _cat, stack as _stack, tensor
 
 
 def _t(x, op):
@@ -24,10 +25,24 @@ def _t(x, op):
 
 
 def _method(name):
-    def fn(input, *args, **kwargs):
-        return getattr(_t(input, name), name)(*args, **kwargs)
+    def fn(input, *args, out=None, **kwargs):
+        x = _t(input, name)
+        result = getattr(x, name)(*args, **kwargs)
+        return result if out is None else inplace.write_out(out, result, name, (x,) + args)
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"``tg.{name}(x, ...)`` == ``x.{name}(...)``."
+    fn.__doc__ = f"``tg.{name}(x, ..., out=None)`` == ``x.{name}(...)``（``out=``：结果写进这个张量）。"
+    return fn
+
+
+def _with_out(f):
+    """给写出来的函数（mm、cat ……）加上 PyTorch 的 ``out=`` 参数（见 ``inplace.write_out``）。"""
+    @functools.wraps(f)
+    def fn(*args, out=None, **kwargs):
+        result = f(*args, **kwargs)
+        if out is None:
+            return result
+        inputs = tuple(a for x in args for a in (x if isinstance(x, (list, tuple)) else (x,)))
+        return inplace.write_out(out, result, f.__name__, inputs)
     return fn
 
 
@@ -51,6 +66,7 @@ del _name
 subtract, multiply, divide, negative = sub, mul, div, neg   # noqa: F821  NumPy-style names（divide 也接受 rounding_mode）
 
 
+@_with_out
 def mm(input, mat2):
     """二维矩阵乘法（只接受 2 维，和 PyTorch 一样；其他形状用 matmul）。"""
     a, b = _t(input, "mm"), _t(mat2, "mm")
@@ -59,6 +75,7 @@ def mm(input, mat2):
     return a.matmul(b)
 
 
+@_with_out
 def bmm(input, mat2):
     a, b = _t(input, "bmm"), _t(mat2, "bmm")
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
@@ -66,6 +83,7 @@ def bmm(input, mat2):
     return a.matmul(b)
 
 
+@_with_out
 def mv(input, vec):
     a, v = _t(input, "mv"), _t(vec, "mv")
     if a.ndim != 2 or v.ndim != 1:
@@ -73,6 +91,7 @@ def mv(input, vec):
     return a.matmul(v)
 
 
+@_with_out
 def dot(input, other):
     a, b = _t(input, "dot"), _t(other, "dot")
     if a.ndim != 1 or b.ndim != 1:
@@ -93,21 +112,23 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     return x.repeat_interleave(repeats, dim, output_size=output_size)
 
 
+@_with_out
 def hstack(tensors):
     """水平拼接：1 维张量首尾相接（沿第 0 维），其他的沿第 1 维（列）拼接；0 维张量当作 1 维。"""
     ts = [_t(x, "hstack") for x in tensors]
     if not ts:
         raise RuntimeError("hstack expects a non-empty TensorList")
     ts = [x.reshape(1) if x.ndim == 0 else x for x in ts]
-    return cat(ts, 0 if builtins.all(x.ndim == 1 for x in ts) else 1)    # 本模块的 all 是 tg.all
+    return _cat(ts, 0 if builtins.all(x.ndim == 1 for x in ts) else 1)    # 本模块的 all 是 tg.all
 
 
+@_with_out
 def vstack(tensors):
     """竖直拼接（沿第 0 维，按行）：0 维和 1 维张量先变成一行 (1, n)。"""
     ts = [_t(x, "vstack") for x in tensors]
     if not ts:
         raise RuntimeError("vstack expects a non-empty TensorList")
-    return cat([x.reshape(1, -1) if x.ndim < 2 else x for x in ts], 0)
+    return _cat([x.reshape(1, -1) if x.ndim < 2 else x for x in ts], 0)
 
 
 def einsum(*args):
@@ -252,8 +273,13 @@ def numel(input):
     return _t(input, "numel").numel()
 
 
+cat = _with_out(_cat)           # torch.cat(tensors, dim, out=...)
+stack = _with_out(_stack)
+concat = concatenate = cat      # PyTorch 的别名
+
+
 __all__ = list(_METHODS) + ["subtract", "multiply", "divide", "negative", "mm", "bmm", "mv",
                             "repeat_interleave", "hstack", "vstack", "einsum",
                             "dot", "is_tensor", "from_numpy", "as_tensor", "normal", "multinomial",
                             "bernoulli", "empty", "empty_like", "get_default_dtype", "set_default_dtype",
-                            "numel"]
+                            "numel", "cat", "stack", "concat", "concatenate"]

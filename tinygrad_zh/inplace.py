@@ -149,3 +149,46 @@ def fill(t, name, values):
     a[...] = values
     t._version[0] += 1
     return t
+
+
+def write_out(out, result, name, inputs=()):
+    """``torch.add(a, b, out=o)``：结果写进 ``o`` 自己的内存（同一个对象；它的视图也看到），返回 ``o``。
+
+    与 PyTorch 相同：记录计算图时，任何参数（或 ``o`` 本身）需要梯度就报错——``out=`` 不支持求导；
+    结果的类型要能转换成 ``o`` 的 dtype（浮点写不进整数）；``o`` 的形状不对时改成结果的形状（``o`` 不是
+    空张量时给出警告，PyTorch 也这样，并说这种用法以后会被禁止）。
+
+    ``out=``: the result is written into ``out``'s own memory and ``out`` is returned; refused while the
+    graph is recorded and any argument requires grad, as in PyTorch; a wrong shape is resized (with
+    PyTorch's warning unless ``out`` was empty)."""
+    Tensor = autograd._Tensor
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be a Tensor, not {type(out).__name__}")
+    if not isinstance(result, Tensor):
+        raise TypeError(f"{name}(): out= is not supported for an op that returns {type(result).__name__} "
+                        "(several results); assign the results instead")
+    if autograd.is_grad_enabled() and (out.requires_grad or result.requires_grad or
+                                       any(isinstance(t, Tensor) and t.requires_grad for t in inputs)):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if result.device != out.device:
+        raise RuntimeError(f"{name}(): expected out on device {result.device}, but it is on {out.device}")
+    arr = result.array
+    if tuple(arr.shape) != out.shape:
+        if out.array.size:
+            import warnings
+            warnings.warn(f"{name}(): an output with one or more elements was resized since it had shape "
+                          f"{list(out.shape)}, which does not match the required output shape "
+                          f"{list(arr.shape)}. PyTorch deprecates this: pass an out tensor of the right "
+                          "shape (or an empty one).", UserWarning, stacklevel=3)
+        if out._view_of is not None:
+            raise RuntimeError(f"{name}(): cannot resize out, a view of another tensor, from {out.shape} "
+                               f"to {tuple(arr.shape)}")
+        if arr.dtype != out.dtype and arr.dtype.kind == "f" and out.dtype.kind in "biu":
+            raise RuntimeError(f"{name}(): result type {arr.dtype} can't be cast to the desired output type "
+                               f"{out.dtype}")
+        out.array = arr.astype(out.dtype, copy=True)
+        out._version[0] += 1
+        return out
+    _write(out, f"{name}()", arr)
+    return out

@@ -35,8 +35,9 @@ class Size(tuple):
     __str__ = __repr__
 
     def __format__(self, spec):
-        """f-string 里（例如错误信息 f"got shape {x.shape}"）仍写成元组 ``(2, 3)``：短，而且和 NumPy 一致。
-        ``print(x.shape)``、``repr``、``str`` 才是 PyTorch 的 ``torch.Size([2, 3])``。"""
+        """f-string 里（例如错误信息 f"got shape {x.shape}"）写成元组 ``(2, 3)``：短，和 NumPy 一致，库里的
+        报错信息都这样写。``print(x.shape)``、``repr``、``str`` 才是 PyTorch 的 ``torch.Size([2, 3])``
+        （PyTorch 在 f-string 里也写 ``torch.Size([2, 3])``：这是有意的不同，见 docs/pytorch_compat.md）。"""
         return format(tuple.__repr__(self), spec)
 
     def __getitem__(self, i):

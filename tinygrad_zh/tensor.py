@@ -198,7 +198,8 @@ class Tensor:
     # ------------------------------------------------------------------ 属性
     @property
     def shape(self):
-        return tuple(self.array.shape)
+        """``tg.Size``：整数元组，打印成 ``torch.Size([2, 3])``（与 PyTorch 相同）。"""
+        return as_size(self.array.shape)
 
     @property
     def ndim(self):
