@@ -14,6 +14,8 @@ PRINTED = {
     "empty": lambda m: m.tensor([]),
     "negative decimals": lambda m: m.tensor([-1.25, 0.5, 3.0]),
     "requires_grad": lambda m: m.tensor([1.0, 2.0], requires_grad=True),
+    "all True": lambda m: m.tensor([True, True]),
+    "True and False": lambda m: m.tensor([[True, False], [False, True]]),
 }
 
 

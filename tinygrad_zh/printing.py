@@ -45,6 +45,9 @@ def _body(values, prefix):
     kw = {"separator": ", ", "prefix": prefix, "max_line_width": o["linewidth"],
           "edgeitems": o["edgeitems"],
           "threshold": int(threshold) if threshold != float("inf") else np.iinfo(np.int64).max}
+    if values.dtype.kind == "b":                   # 只有出现 False 时，True 才补一个空格对齐
+        width = 5 if values.size and not values.all() else 4
+        kw["formatter"] = {"bool": lambda v: f"{str(bool(v)):>{width}}"}
     if values.dtype.kind in "fc":
         finite = values[np.isfinite(values)] if values.size else values
         integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
