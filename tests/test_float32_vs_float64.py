@@ -232,11 +232,20 @@ def _setitem_mask(x, v):
 
 
 IMG = (2, 3, 5, 5)                    # (N, C, H, W): small, odd sides (padding and ceil_mode matter)
+def _write_through_view(x, w):
+    """d2l 10.3's pattern: a recorded in-place write through a view of a non-leaf (CopySlices, ViewOfBase)."""
+    y = x * 1.0
+    v = y.reshape(-1, 2)
+    v[1:3] = w.reshape(2, 2)
+    return (v * 3.0).sum(0) + y.sum(1).sum()
+
+
 EXTRA = [
     # elementwise functions without a catalogue entry
     Extra("sin", lambda x: x.sin(), [(3, 4)]),
     Extra("cos", lambda x: x.cos(), [(3, 4)]),
     Extra("logsigmoid", lambda x: F.logsigmoid(x * 3.0), [(3, 4)]),
+    Extra("in_place_on_view", _write_through_view, [(3, 4), (4,)]),
     Extra("pad", lambda x: F.pad(x, (2, 1)) + F.pad(x, (2, 1), mode="reflect"), [(3, 4)]),
     # losses added with the PyTorch-compatibility work
     Extra("huber_loss", lambda x, y: F.huber_loss(x, y, reduction="none", delta=0.7), [(3, 4), (3, 4)]),
@@ -328,6 +337,8 @@ if tg.cuda.is_available():            # CPU -> CUDA -> CPU: the gradient is copi
 
 # differentiable Function classes that no case above (nor the catalogue) can run, and why
 NOT_COMPARED = {
+    "StaleView": "a guard node whose backward always raises (a view used after its base was changed through "
+                 "another view; tests/test_inplace.py)",
     "FloorDivide": "a // b has no derivative in PyTorch: its backward raises, as ours does "
                    "(tests/test_ops_extra.py); div(rounding_mode=...) is the catalogue's DivRounding",
     "ToDevice": "copies between CPU and CUDA: on a machine without CUDA .to('cpu') makes no node "

@@ -466,6 +466,8 @@ def _share_views(o, inputs):
     for t in inputs:
         if _base(t.array) is root:
             o._version, o._view_of = t._version, (t if t._view_of is None else t._view_of)
+            if o._ctx is not None:
+                o._ctx._view_node = True      # 这个节点取了一个视图（inplace.py 的 _update_view 要知道）
             return
 
 

@@ -11,14 +11,14 @@
 3. **被记录的原地运算。** 对非叶子张量（或另一个操作数需要梯度时），原地运算像对应的非原地运算一样被记录，
    张量把新节点当作自己的 ``grad_fn``。如果这个张量之前已经被别的节点用过（例如 ``X.abs()`` 之后再
    ``X /= 2``），那些节点改指向一个保存旧值的张量（``_rebase_consumers``）：它们的梯度流向旧值，和
-   PyTorch 一样。只有对 *视图* 做被记录的原地运算会被拒绝（PyTorch 要改写视图的基张量，我们不做），
-   报错信息给出应改用的非原地写法。
+   PyTorch 一样。对 *视图* 做被记录的原地运算时（《动手学深度学习》10.3：``X = X.reshape(-1, n);
+   X[~mask] = -1e6``），基张量也变了，所以它得到新的 grad_fn（``_update_view``，ops/inplace_view.py）。
 
 English: in-place ops change the tensor itself (every view and ``.data`` sees it). Rules: (1) no
 in-place change of a leaf that requires grad while the graph is recorded; (2) version counters turn a
 stale saved array into an error at ``backward()``; (3) on a non-leaf the op is recorded like its
 out-of-place twin; earlier users of the tensor are re-pointed at its old value (as PyTorch does);
-a recorded in-place op on a view raises.
+a recorded in-place op on a view also gives the view's base a new grad_fn (as PyTorch's CopySlices).
 
 本文件的函数都以张量为第一个参数，``tensor.py`` 把它们绑定成方法。
 The functions here take the tensor as their first argument; ``tensor.py`` binds them as methods.
@@ -42,13 +42,10 @@ def _must_record(t, name, others=()):
         raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place "
                            "operation. Update parameters inside `with torch.no_grad():` (or write to "
                            ".data), as optimizers do")
-    if t._view_of is not None:
-        base = t._view_of
-        what = "a leaf Variable that requires grad" if base.requires_grad and base._ctx is None \
-            else "another tensor"
-        raise RuntimeError(f"{name}: a view of {what} (shape {base.shape}) is being used in an in-place "
-                           "operation while gradients are recorded; tinygrad_zh does not re-base "
-                           "views: write it out of place (y = y + ...), or under torch.no_grad()")
+    base = t._view_of
+    if base is not None and base.requires_grad and base._ctx is None:
+        raise RuntimeError(f"{name}: a view of a leaf Variable that requires grad (shape {base.shape}) is "
+                           "being used in an in-place operation. Update it inside `with torch.no_grad():`")
     return True
 
 
@@ -86,6 +83,8 @@ def update(t, name, compute, others=()):
 
     English: the general path; ``compute(x)`` is the out-of-place result for the old value ``x`` of ``t``."""
     if _must_record(t, name, others):
+        if t._view_of is not None:
+            return _update_view(t, name, compute)
         old = type(t)._make(t.array.copy(), t.device, t._ctx, t._out_idx)   # 旧值的副本，留在计算图里
         old.requires_grad = t.requires_grad
         if t._consumers is not None:
@@ -97,6 +96,51 @@ def update(t, name, compute, others=()):
     with autograd.no_grad():
         out = compute(t)
     _write(t, name, out.array)
+    return t
+
+
+def _old_copy(t):
+    """``t`` 旧值的副本，带着 ``t`` 原来的 grad_fn；之前用过 ``t`` 的节点改指向它（规则 3）。"""
+    old = type(t)._make(t.array.copy(), t.device, t._ctx, t._out_idx)
+    old.requires_grad = t.requires_grad
+    if t._consumers is not None:
+        _rebase_consumers(t, old)
+    return old
+
+
+def _update_view(t, name, compute):
+    """被记录的原地运算作用在视图 ``t`` 上（基张量 ``b = t._view_of``），与 PyTorch 相同：
+
+    1. v_new = compute(t 的旧值)，写进 t 的内存（b 也随之改变）；
+    2. b 的新 grad_fn 是 ``CopySlices(b 的旧值, v_new)``：视图位置的梯度交给 v_new，其余交给 b 的旧值；
+    3. t 的新 grad_fn 是 ``ViewOfBase(b)``：之后用到 t，梯度经过 b 回去；
+    4. b 的 *其他* 视图（在这之前取的）内存也变了，但它们的 grad_fn 还指向旧值：梯度流到那里时报错
+       （``StaleView``），而不是悄悄算错。见 ops/inplace_view.py。"""
+    from . import backend
+    from .ops.inplace_view import CopySlices, StaleView, ViewOfBase, view_index
+    b = t._view_of
+    idx = view_index(b.array, t.array)
+    if b.device != "cpu":
+        idx = backend.to_device(idx, b.device)
+    chain, node = set(), t._ctx              # t 自己由 b 取视图的那几步：它们的旧值照常指向 b 的旧值
+    while node is not None and getattr(node, "parents", None):
+        chain.add(id(node))
+        views = [p for p in node.parents if p._view_of is b or p is b]
+        node = views[0]._ctx if views and views[0] is not b else None
+    stale = [r() for r in (b._consumers or ()) if r() is not None and getattr(r(), "_view_node", False)
+             and id(r()) not in chain]
+    old_b = _old_copy(b)
+    if stale and old_b.requires_grad:
+        poison = StaleView.apply(old_b)
+        for fn in stale:
+            fn.parents = tuple(poison if p is old_b else p for p in fn.parents)
+    old_v = _old_copy(t)
+    new_v = compute(old_v)
+    _write(t, name, new_v.array)
+    nb = CopySlices.apply(old_b, new_v, idx=idx, result=b.array)
+    b._ctx, b._out_idx, b.requires_grad = nb._ctx, nb._out_idx, True
+    nv = ViewOfBase.apply(b, idx=idx, result=t.array)
+    t._ctx, t._out_idx, t.requires_grad = nv._ctx, nv._out_idx, True
     return t
 
 
