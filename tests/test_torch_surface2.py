@@ -601,3 +601,17 @@ def test_out_refuses_autograd_wrong_dtype_and_resizes_like_pytorch():
     assert o.shape == (2, 2)
     with pytest.raises(TypeError, match="'out' must be a Tensor"):
         tg.exp(tg.ones(2), out=np.zeros(2))
+
+
+def test_as_torch_resolves_torch_backends(tmp_path):
+    import subprocess
+    import sys
+    prog = tmp_path / "prog.py"
+    prog.write_text("import torch\nimport torch.backends\nfrom torch.backends import cudnn\n"
+                    "cudnn.benchmark = True\n"
+                    "print(type(torch.ones(1)).__module__, torch.backends.mps.is_available(), "
+                    "torch.backends.cudnn.benchmark)\n")
+    out = subprocess.run([sys.executable, "-m", "tinygrad_zh.as_torch", str(prog)], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["tinygrad_zh.tensor", "False", "True"]

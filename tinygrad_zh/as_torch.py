@@ -17,6 +17,15 @@ import runpy
 import sys
 
 _PREFIX = "torch"
+# torch 的子模块名与我们的文件名不同的地方（``torch.backends`` 是 torch_backends.py，免得和 backend.py 混淆）
+_RENAMED = {"torch.backends": "tinygrad_zh.torch_backends"}
+
+
+def _real_name(fullname):
+    for torch_name, ours in _RENAMED.items():
+        if fullname == torch_name or fullname.startswith(torch_name + "."):
+            return ours + fullname[len(torch_name):]
+    return "tinygrad_zh" + fullname[len(_PREFIX):]
 
 
 class _TorchAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -25,7 +34,7 @@ class _TorchAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, fullname, path=None, target=None):
         if fullname != _PREFIX and not fullname.startswith(_PREFIX + "."):
             return None
-        real = "tinygrad_zh" + fullname[len(_PREFIX):]
+        real = _real_name(fullname)
         try:
             importlib.import_module(real)
         except ModuleNotFoundError:
@@ -35,7 +44,7 @@ class _TorchAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.util.spec_from_loader(fullname, self)
 
     def create_module(self, spec):
-        return sys.modules["tinygrad_zh" + spec.name[len(_PREFIX):]]
+        return sys.modules[_real_name(spec.name)]
 
     def exec_module(self, module):
         pass
