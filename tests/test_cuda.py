@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import tinygrad_zh as tg
+import tinygrad_zh.nn.functional as F
 from tinygrad_zh import backend
 from tinygrad_zh.cuda import reference as ref
 
@@ -372,3 +373,19 @@ def test_recorded_in_place_on_a_view_on_cuda_matches_cpu():
         return x.grad.numpy()
     np.testing.assert_allclose(run("cuda"), run("cpu"))
     np.testing.assert_allclose(run("cpu")[0], [-20.0, 0.0, 0.0])      # d(2x)²/dx = 8x; zeroed: 0
+
+
+def test_conv_transpose2d_and_conv1d_on_cuda_match_cpu():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 5, 5)).astype(np.float32)
+    w = rng.standard_normal((3, 4, 3, 3)).astype(np.float32)
+    w1 = rng.standard_normal((4, 3, 3)).astype(np.float32)
+    res = []
+    for device in ("cpu", "cuda"):
+        xt, wt, w1t = (tg.tensor(a, requires_grad=True) for a in (x, w, w1))
+        y = F.conv_transpose2d(xt.to(device), wt.to(device), stride=2, padding=1)
+        z = F.conv1d(xt.to(device)[:, :, :, 0], w1t.to(device), padding=1)
+        ((y * y).sum() + (z * z).sum()).backward()
+        res.append([y.to("cpu").numpy(), z.to("cpu").numpy(), xt.grad.numpy(), wt.grad.numpy(), w1t.grad.numpy()])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-4)

@@ -13,13 +13,15 @@ from . import functional, init, utils
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .linear import Flatten, Identity, Linear, Unflatten
 from .embedding import Embedding
-from .activation import (CosineSimilarity, ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, PReLU, ReLU,
-                         ReLU6, SELU, SiLU, Sigmoid, Softmax, Softplus, Tanh)
+from .distance import CosineSimilarity
+from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, PReLU, ReLU, ReLU6, SELU, SiLU, Sigmoid,
+                         Softmax, Softplus, Tanh)
 from .dropout import Dropout, Dropout1d, Dropout2d
-from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
+from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
                    SmoothL1Loss)
-from .conv import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, Conv2d, MaxPool2d
+from .conv import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d,
+                   Conv1d, Conv2d, ConvTranspose2d, MaxPool1d, MaxPool2d)
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell
 from . import parallel  # noqa: F401,E402  (tg.nn.parallel.DistributedDataParallel)
-from .attention import MultiheadAttention  # noqa: E402
+from .attention import MultiheadAttention

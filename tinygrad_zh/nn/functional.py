@@ -505,6 +505,38 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return _norm.BatchNorm.apply(input, *params, mean=mean, var=var, eps=eps, batch_stats=training)
 
 
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """组归一化，输入 (N, C, *)：通道分成 num_groups 组，每个样本的每一组（组内通道 × 空间）各自归一化，
+    再乘 γ、加 β（每个通道一个）。与批大小无关。
+
+    Group normalisation: (N, C, *) is viewed as (N, num_groups, rest) and each row is normalised
+    with the layer-norm op (biased variance), then the per-channel affine γ·x̂ + β is applied."""
+    input = _as_tensor(input, "group_norm")
+    if input.ndim < 2:
+        raise TensorError(f"group_norm: expected an input of at least 2 dimensions (N, C, *), got shape "
+                         f"{input.shape}")
+    if isinstance(num_groups, bool) or not isinstance(num_groups, numbers.Integral) or num_groups < 1:
+        raise TensorError(f"group_norm: num_groups must be a positive int, got {num_groups!r}")
+    N, C = input.shape[0], input.shape[1]
+    if C % num_groups:
+        raise TensorError(f"group_norm: expected the number of channels in input to be divisible by "
+                         f"num_groups, got input of shape {input.shape} and num_groups={num_groups}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != (C,):
+            raise TensorError(f"group_norm: expected {name} to be a vector of size equal to the number of "
+                             f"channels in input ({C}), got {name} of shape {p.shape} and input of shape "
+                             f"{input.shape}")
+    _same_dtype("group_norm", input=input, weight=weight, bias=bias)
+    x = input.reshape(N, num_groups, -1)
+    y = layer_norm(x, x.shape[-1], eps=eps).reshape(input.shape)    # 每组内：(x − μ)/√(σ² + ε)
+    per_channel = (C,) + (1,) * (input.ndim - 2)                    # γ、β 沿通道广播
+    if weight is not None:
+        y = y * weight.reshape(per_channel)
+    if bias is not None:
+        y = y + bias.reshape(per_channel)
+    return y
+
+
 # ---------------------------------------------------------------------- losses
 def _check_pair(input, target, op, float_target=True):
     input = _as_tensor(input, op)
@@ -753,6 +785,36 @@ def adaptive_avg_pool2d(input, output_size):
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed output size (see ``tinygrad_zh/ops/conv.py``)."""
     return _forward_to("conv", "adaptive_max_pool2d")(input, output_size, return_indices)
+
+
+def conv1d(*args, **kwargs):
+    """1-D convolution, a height-1 conv2d (see ``tinygrad_zh/ops/conv.py``)."""
+    return _forward_to("conv", "conv1d")(*args, **kwargs)
+
+
+def conv_transpose2d(*args, **kwargs):
+    """2-D transposed convolution (see ``tinygrad_zh/ops/conv_transpose.py``)."""
+    return _forward_to("conv_transpose", "conv_transpose2d")(*args, **kwargs)
+
+
+def max_pool1d(*args, **kwargs):
+    """1-D max pooling (see ``tinygrad_zh/ops/conv.py``)."""
+    return _forward_to("conv", "max_pool1d")(*args, **kwargs)
+
+
+def avg_pool1d(*args, **kwargs):
+    """1-D average pooling (see ``tinygrad_zh/ops/conv.py``)."""
+    return _forward_to("conv", "avg_pool1d")(*args, **kwargs)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """1-D average pooling to a fixed output size (see ``tinygrad_zh/ops/conv.py``)."""
+    return _forward_to("conv", "adaptive_avg_pool1d")(input, output_size)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """1-D max pooling to a fixed output size (see ``tinygrad_zh/ops/conv.py``)."""
+    return _forward_to("conv", "adaptive_max_pool1d")(input, output_size, return_indices)
 
 
 def lstm_cell(*args, **kwargs):

@@ -131,3 +131,43 @@ class BatchNorm2d(_BatchNorm):
 class BatchNorm3d(_BatchNorm):
     """输入 (N, C, D, H, W)。"""
     _ranks = (5,)
+
+
+class GroupNorm(Module):
+    """组归一化：通道分成 ``num_groups`` 组，每个样本的每一组各自归一化（不依赖批大小，小批量时代替
+    BatchNorm）。γ（weight）初始为 1，β（bias）初始为 0，每个通道一个。
+
+    ``GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, *, bias=True)``; input (N, C, *).
+    num_groups=1 normalises over all of (C, *) like LayerNorm; num_groups=C is InstanceNorm."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        self.num_groups = size_arg("GroupNorm", "num_groups", num_groups, 1)
+        self.num_channels = size_arg("GroupNorm", "num_channels", num_channels, 1)
+        if self.num_channels % self.num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.eps, self.affine = eps, affine
+        if affine:
+            self.weight = init.empty_parameter((self.num_channels,), dtype, device)
+            if bias:
+                self.bias = init.empty_parameter((self.num_channels,), dtype, device)
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, " \
+               f"bias={self.bias is not None}"

@@ -756,3 +756,90 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     if unbatched:
         y, idx = y.squeeze(0), idx.squeeze(0)
     return (y, idx) if return_indices else y
+
+
+# ----------------------------------------------------------------------------- 一维：借用二维的实现
+def _single(v, name, op, allow_zero=False):
+    """一维的参数：整数或只含一个整数的元组 -> 该整数。"""
+    if isinstance(v, (tuple, list)) and len(v) == 1:
+        v = v[0]
+    if isinstance(v, bool) or not isinstance(v, int) or v < (0 if allow_zero else 1):
+        raise TensorError(f"{op}: {name} must be a {'non-negative' if allow_zero else 'positive'} int or a "
+                          f"1-tuple of one, got {v!r}")
+    return int(v)
+
+
+def _input3d(input, op):
+    """一维的输入 (N, C, L) 或 (C, L) -> 二维的 (N, C, 1, L)：加一个高度为 1 的维度（只是视图）。
+    返回 (张量, 原来是否没有 batch 维)。"""
+    from ..tensor import Tensor
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim == 2:
+        return input.unsqueeze(0).unsqueeze(2), True
+    if input.ndim != 3:
+        raise TensorError(f"{op}: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {input.shape}")
+    return input.unsqueeze(2), False
+
+
+def _output3d(y, unbatched):
+    """二维结果 (N, C, 1, Lo) -> (N, C, Lo)，没有 batch 维时 -> (C, Lo)。"""
+    y = y.squeeze(2)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """对 (N, C, L) 或 (C, L) 做一维卷积：看作高度为 1 的图像，卷积核 (O, C/groups, k) 看作 (O, C/groups, 1, k)，
+    交给 ``conv2d``（反向也就是 Conv2dFn 的反向）。``padding`` 可以是整数、``"valid"`` 或 ``"same"``。
+    1-D convolution as a height-1 2-D one: weight (O, C/groups, k) is viewed as (O, C/groups, 1, k)."""
+    x, unbatched = _input3d(input, "conv1d")
+    if weight.ndim != 3:
+        raise TensorError(f"conv1d: expected weight (O, C/groups, k), got shape {weight.shape}")
+    if not isinstance(groups, int) or groups < 1:
+        raise TensorError(f"conv1d: groups must be a positive int, got {groups!r}")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise TensorError(f"conv1d: weight of shape {weight.shape} with groups={groups} expects input "
+                          f"{tuple(input.shape)} to have {weight.shape[1] * groups} channels, got {x.shape[1]}")
+    stride, dilation = _single(stride, "stride", "conv1d"), _single(dilation, "dilation", "conv1d")
+    if not isinstance(padding, str):
+        padding = (0, _single(padding, "padding", "conv1d", True))
+    y = conv2d(x, weight.unsqueeze(2), bias, (1, stride), padding, (1, dilation), groups)
+    return _output3d(y, unbatched)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """对 (N, C, L) 或 (C, L) 做一维最大池化（窗口 (1, k) 的二维最大池化）；下标就是在 L 上的位置。"""
+    x, unbatched = _input3d(input, "max_pool1d")
+    k = _single(kernel_size, "kernel_size", "max_pool1d")
+    s = k if stride is None or stride == () else _single(stride, "stride", "max_pool1d")
+    p, d = _single(padding, "padding", "max_pool1d", True), _single(dilation, "dilation", "max_pool1d")
+    out = max_pool2d(x, (1, k), (1, s), (0, p), (1, d), ceil_mode, return_indices)
+    if return_indices:
+        return _output3d(out[0], unbatched), _output3d(out[1], unbatched)
+    return _output3d(out, unbatched)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """对 (N, C, L) 或 (C, L) 做一维平均池化（窗口 (1, k) 的二维平均池化）。"""
+    x, unbatched = _input3d(input, "avg_pool1d")
+    k = _single(kernel_size, "kernel_size", "avg_pool1d")
+    s = k if stride is None or stride == () else _single(stride, "stride", "avg_pool1d")
+    p = _single(padding, "padding", "avg_pool1d", True)
+    return _output3d(avg_pool2d(x, (1, k), (1, s), (0, p), ceil_mode, count_include_pad), unbatched)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """一维自适应平均池化：(N, C, L) -> (N, C, output_size)。"""
+    x, unbatched = _input3d(input, "adaptive_avg_pool1d")
+    o = _single(output_size, "output_size", "adaptive_avg_pool1d")
+    return _output3d(adaptive_avg_pool2d(x, (1, o)), unbatched)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """一维自适应最大池化：(N, C, L) -> (N, C, output_size)；下标是在 L 上的位置。"""
+    x, unbatched = _input3d(input, "adaptive_max_pool1d")
+    o = _single(output_size, "output_size", "adaptive_max_pool1d")
+    out = adaptive_max_pool2d(x, (1, o), return_indices)
+    if return_indices:
+        return _output3d(out[0], unbatched), _output3d(out[1], unbatched)
+    return _output3d(out, unbatched)

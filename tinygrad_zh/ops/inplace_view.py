@@ -96,6 +96,7 @@ class StaleView(Function):
         return a
 
     def backward(self, g):
+        """没有可用的导数：这个视图的值已经被改写，原来的 grad_fn 不再描述它 —— 报错，不返回错误的梯度。"""
         raise RuntimeError(
             "a view was used after its base tensor was modified in place through another view while "
             "gradients were recorded; its gradient would be wrong. Take the view again after the "
