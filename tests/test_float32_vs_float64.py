@@ -268,6 +268,7 @@ EXTRA = [
     # reductions
     Extra("norm", lambda x: x.norm(), [(3, 4)]),
     Extra("norm_dim", lambda x: x.norm(dim=1, keepdim=True), [(3, 4)]),
+    Extra("median", lambda x: x.median() * x.median(1).values + x.kthvalue(2, 0).values.sum(), [(3, 4)]),
     # indexing
     Extra("gather", lambda x, i: x.gather(1, i), [(3, 4), np.array([[0, 0, 3], [1, 2, 1], [3, 3, 3]])]),
     Extra("scatter_add", lambda x, i, s: x.scatter_add(0, i, s),
@@ -283,6 +284,8 @@ EXTRA = [
           [(2, 4, 5, 5), (6, 2, 2, 2), (6,)]),
     Extra("conv2d_same", lambda x, w: F.conv2d(x, w, padding="same"), [IMG, (2, 3, 2, 2)]),
     Extra("conv2d_module", lambda m, x: m(x), [IMG], module=lambda: nn.Conv2d(3, 2, 3, padding=1)),
+    Extra("conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+          [IMG, (3, 2, 3, 3), (2,)]),
     Extra("max_pool2d", lambda x: F.max_pool2d(x, 2), [IMG]),
     Extra("max_pool2d_indices", lambda x: F.max_pool2d(x, 3, stride=2, padding=1, return_indices=True), [IMG]),
     Extra("avg_pool2d", lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True,

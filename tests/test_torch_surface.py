@@ -208,10 +208,10 @@ def test_as_torch_runs_a_pytorch_program_unchanged(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[0] == "tinygrad_zh.nn.containers" and "torch.Size([8, 3]) 2" in out.stdout
     bad = tmp_path / "bad.py"
-    bad.write_text("import torch.distributions\n")
+    bad.write_text("import torch.fx\n")
     out = subprocess.run([sys.executable, "-m", "tinygrad_zh.as_torch", str(bad)], capture_output=True,
                          text=True, timeout=120)
-    assert out.returncode != 0 and "tinygrad_zh has no tinygrad_zh.distributions" in out.stderr
+    assert out.returncode != 0 and "tinygrad_zh has no tinygrad_zh.fx" in out.stderr
 
 
 def test_requires_grad_setter_refuses_what_pytorch_refuses():

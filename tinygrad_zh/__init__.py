@@ -37,7 +37,7 @@ def __getattr__(name):
     # sub-packages are imported lazily so that `import tinygrad_zh` stays light
     import importlib
     if name in ("nn", "optim", "data", "testing", "viz", "io", "cuda", "distributed", "utils",
-                "accelerator", "autograd", "return_types", "errors"):
+                "accelerator", "autograd", "return_types", "errors", "distributions"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".io", __name__), name)

@@ -58,6 +58,7 @@ _METHODS = (
     "detach", "clone",
     "log1p", "expm1", "clamp_min", "clamp_max", "cumprod", "flip", "triu", "tril", "nonzero", "unique",
     "floor_divide", "remainder", "fmod", "true_divide", "is_floating_point", "get_device",
+    "median", "kthvalue",
 )
 for _name in _METHODS:
     globals()[_name] = _method(_name)

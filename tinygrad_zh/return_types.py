@@ -2,11 +2,11 @@
 
 结果就是一个元组：``v, i = x.max(1)`` 照常拆开，``r[0]`` 也可以；另外可以写 ``r.values`` / ``r.indices``。
 
-English: ``x.max(dim)``, ``x.min(dim)``, ``x.sort()`` and ``x.topk(k)`` return a named tuple with fields ``values`` and ``indices``; it unpacks like a tuple.
+English: ``x.max(dim)``, ``x.min(dim)``, ``x.sort()``, ``x.topk(k)``, ``x.median(dim)`` and ``x.kthvalue(k)`` return a named tuple with fields ``values`` and ``indices``; it unpacks like a tuple.
 """
 from collections import namedtuple
 
-__all__ = ["max", "min", "sort", "topk"]
+__all__ = ["max", "min", "sort", "topk", "median", "kthvalue"]
 
 
 def _values_indices(name):
@@ -24,3 +24,5 @@ max = _values_indices("max")              # noqa: A001  (the names are PyTorch's
 min = _values_indices("min")              # noqa: A001
 sort = _values_indices("sort")
 topk = _values_indices("topk")
+median = _values_indices("median")
+kthvalue = _values_indices("kthvalue")

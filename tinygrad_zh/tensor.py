@@ -785,6 +785,53 @@ class Tensor:
             dim, keepdim = _alias("min", dim, axis, keepdim, keepdims)
         return self._maxmin(dim, keepdim, "min")
 
+    def median(self, dim=None, keepdim=False):
+        """中位数：排序后第 (n-1)//2 个（n 为偶数时取较低的那个），有 NaN 时为 NaN。
+
+        median() -> 0 维张量（梯度平分给等于中位数的元素，见 ops/median.py）；median(dim) -> 具名元组
+        (values, indices)，梯度只回到被选中的下标。与 PyTorch 相同。"""
+        from .ops.median import Median
+        if self.dtype.kind == "b":
+            raise NotImplementedError("median: not implemented for bool tensors (convert with .int() or .float())")
+        if dim is None:
+            if keepdim:
+                raise TypeError("median(): keepdim=True needs a dim (median() reduces all elements)")
+            if self.array.size == 0 and self.dtype.kind != "f":
+                raise RuntimeError(f"median(): the median of an empty {self.dtype} tensor is undefined")
+            return Median.apply(self)
+        return return_types.median(*self._order_statistic("median", dim, None, keepdim))
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        """沿 dim 第 k 小的值（k 从 1 数起）和它的下标：(values, indices)；NaN 比任何数都大（排在最后）。
+        梯度只回到被选中的那个元素（与 PyTorch 相同）。"""
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+            raise TypeError(f"kthvalue(): argument 'k' must be int, not {type(k).__name__}")
+        if self.dtype.kind == "b":
+            raise NotImplementedError("kthvalue: not implemented for bool tensors (convert with .int() or .float())")
+        return return_types.kthvalue(*self._order_statistic("kthvalue", dim, int(k), keepdim))
+
+    def _order_statistic(self, op, dim, k, keepdim):
+        """沿 dim 排序后取第 k 个（k 从 1 数起；k=None 时取中位数），返回 (values, indices)。"""
+        d = _dim1(dim, self.ndim, op)
+        x = self.reshape(1) if self.ndim == 0 else self  # 0 维张量当作只有一个元素
+        n, xp = x.shape[d], self._xp
+        if n == 0:
+            raise IndexError(f"{op}(): expected reduction dim {d} to have non-zero size (input shape {self.shape})")
+        if k is not None and not 1 <= k <= n:
+            raise RuntimeError(f"{op}(): selected number k={k} out of range for dimension {d} of size {n} "
+                               f"(input shape {self.shape}); k must be in [1, {n}]")
+        order = xp.argsort(x.array, axis=d, kind="stable")        # NaN 排在最后
+        pos = (n - 1) // 2 if k is None else k - 1
+        idx = xp.take(order, xp.arange(pos, pos + 1), axis=d)      # 保留第 d 维（长度 1），好给 gather 用
+        if k is None and x.dtype.kind == "f":                      # 中位数：有 NaN 的行取第一个 NaN
+            nan = xp.isnan(x.array)
+            idx = xp.where(nan.any(axis=d, keepdims=True), xp.argmax(nan, axis=d, keepdims=True), idx)
+        idx = Tensor._make(idx.astype(xp.int64), self.device, None, 0)
+        values = x.gather(d, idx)
+        if self.ndim == 0:
+            return values.reshape(()), idx.reshape(())
+        return (values, idx) if keepdim else (values.squeeze(d), idx.squeeze(d))
+
     def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         if axis is not None or keepdims is not None:
             dim, keepdim = _alias("amax", dim, axis, keepdim, keepdims)
