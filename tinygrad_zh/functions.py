@@ -12,6 +12,7 @@ import numpy as np
 
 from . import backend, inplace
 from .ops.einsum import Einsum
+from .factories import arange, zeros, zeros_like
 from .random import rng_of
 from .tensor import Tensor, cat as _cat, stack as _stack, tensor
 
@@ -108,7 +109,6 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         if x.ndim != 1 or x.dtype.kind not in "iu":
             raise RuntimeError(f"repeat_interleave(repeats): repeats must be a 1-D integer tensor, got dtype "
                                f"{x.dtype} and shape {x.shape}")
-        from .factories import arange
         return arange(x.shape[0], device=x.device).repeat_interleave(x, 0, output_size=output_size)
     return x.repeat_interleave(repeats, dim, output_size=output_size)
 
@@ -249,12 +249,10 @@ def bernoulli(input, p=None, *, generator=None):
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
     """PyTorch 的 empty 内容未定义；这里给 0（可复现，免得读到上一次的垃圾值）。"""
-    from .factories import zeros
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def empty_like(t, dtype=None, device=None, requires_grad=False):
-    from .factories import zeros_like
     return zeros_like(t, dtype=dtype, device=device, requires_grad=requires_grad)
 
 

@@ -24,10 +24,12 @@ a recorded in-place op on a view also gives the view's base a new grad_fn (as Py
 The functions here take the tensor as their first argument; ``tensor.py`` binds them as methods.
 """
 import numbers
+import warnings
 
 import numpy as np
 
-from . import autograd
+from . import autograd, backend
+from .ops.inplace_view import CopySlices, StaleView, ViewOfBase, view_index
 
 
 def _requires_grad(o):
@@ -116,8 +118,6 @@ def _update_view(t, name, compute):
     3. t 的新 grad_fn 是 ``ViewOfBase(b)``：之后用到 t，梯度经过 b 回去；
     4. b 的 *其他* 视图（在这之前取的）内存也变了，但它们的 grad_fn 还指向旧值：梯度流到那里时报错
        （``StaleView``），而不是悄悄算错。见 ops/inplace_view.py。"""
-    from . import backend
-    from .ops.inplace_view import CopySlices, StaleView, ViewOfBase, view_index
     b = t._view_of
     idx = view_index(b.array, t.array)
     if b.device != "cpu":
@@ -220,7 +220,6 @@ def write_out(out, result, name, inputs=()):
     arr = result.array
     if tuple(arr.shape) != out.shape:
         if out.array.size:
-            import warnings
             warnings.warn(f"{name}(): an output with one or more elements was resized since it had shape "
                           f"{list(out.shape)}, which does not match the required output shape "
                           f"{list(arr.shape)}. PyTorch deprecates this: pass an out tensor of the right "
