@@ -23,7 +23,7 @@ from ..ops import matmul as _matmul
 from ..ops import norm as _norm
 from ..ops import softmax as _softmax
 from ..random import generator
-from ..tensor import Tensor, tensor
+from ..tensor import Tensor, cat, tensor
 from ..errors import TensorError
 
 
@@ -820,5 +820,159 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 def lstm_cell(*args, **kwargs):
     """One fused LSTM step (see ``tinygrad_zh/ops/lstm.py``)."""
     return _forward_to("lstm", "lstm_cell")(*args, **kwargs)
-from .attention import scaled_dot_product_attention  # noqa: E402
 
+
+# ---------------------------------------------------------------------- 注意力（数学见 nn/attention.py 的说明）
+_NEG_INF = float("-inf")
+
+
+class AttentionShapeError(RuntimeError, ValueError, AssertionError):
+    """注意力的输入形状或类型不对。PyTorch 在这些地方有的抛 AssertionError、有的抛 RuntimeError，
+    本库别处对形状错误抛 ValueError：这个类同时是三者，按哪一种捕获都行。
+
+    Bad shapes / dtypes of attention inputs. PyTorch raises AssertionError for some of these checks
+    and RuntimeError for others; this class is both (and a ValueError, like the rest of this library)."""
+
+
+# ---------------------------------------------------------------------- 共用的小工具
+def _check_tensor(op, name, t):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    return t
+
+
+def _mask_is_bool(op, name, mask, query):
+    """检查掩码类型：布尔，或与 query 同 dtype 的浮点。返回它是不是布尔掩码。"""
+    _check_tensor(op, name, mask)
+    if mask.dtype.kind == "b":
+        return True
+    if mask.dtype.kind != "f":
+        raise AttentionShapeError(f"{op}: only bool and floating point {name} are supported, got dtype "
+                                  f"{mask.dtype}")
+    if mask.dtype != query.dtype:
+        raise AttentionShapeError(f"{op}: a float {name} must have the query's dtype {query.dtype}, got "
+                                  f"{mask.dtype} (convert it with .to(query.dtype))")
+    return False
+
+
+def _apply_mask(scores, mask, masked_when):
+    """布尔掩码：``mask == masked_when`` 的位置换成 −∞；浮点掩码：直接加到分数上（可以对它求导）。"""
+    if mask.dtype.kind == "b":
+        return scores.masked_fill(mask if masked_when else ~mask, _NEG_INF)
+    return scores + mask
+
+
+def _causal_keep(L, S, ref):
+    """左上角对齐的下三角：查询 i 只能看键 j ≤ i（(L, S) 的布尔张量，True = 保留）。"""
+    return Tensor(np.tril(np.ones((L, S), dtype=bool)), device=ref.device)
+
+
+def _softmax_rows(scores, zero_dead_rows):
+    """对最后一维做 softmax。``zero_dead_rows``：整行都是 −∞（什么都看不见）时权重取 0，而不是
+    0/0 = NaN（PyTorch 的 scaled_dot_product_attention 就这样做）。
+
+    这种行先把分数换成 0 再做 softmax，最后把权重换回 0：这样前向没有 NaN，反向经过 where 时这一行
+    的梯度是 0，也不会从 softmax 的反向里冒出 NaN。"""
+    if not zero_dead_rows:
+        return scores.softmax(-1)
+    dead = (scores == _NEG_INF).all(-1, keepdim=True)
+    if not dead.any().item():
+        return scores.softmax(-1)
+    return scores.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
+
+
+def _pad_last(mask):
+    """在掩码最后一维末尾补一列"不遮住"（布尔 False / 浮点 0），给追加的键（bias_k、全零键）用。"""
+    pad = Tensor(np.zeros(mask.shape[:-1] + (1,), dtype=mask.dtype), device=mask.device)
+    return cat([mask, pad], dim=-1)
+
+
+# ---------------------------------------------------------------------- 函数形式
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, *,
+                                 scale=None, enable_gqa=False):
+    """缩放点积注意力：softmax(Q Kᵀ · scale + M) V，scale 默认 1/√E。
+
+    形状：query (…, L, E)，key (…, S, E)，value (…, S, E_v) → 输出 (…, L, E_v)；前面的批维按广播规则对齐。
+
+    * ``attn_mask``：能广播成 (…, L, S)。布尔：**True = 参与注意力**，False 的位置被遮住；
+      浮点：加到分数上。
+    * ``is_causal=True``：用左上角对齐的因果掩码（查询 i 只看键 0..i）；不能再同时给 ``attn_mask``
+      （与 PyTorch 的文档相同，报错）。
+    * 一整行都被遮住时，这一行的输出为 0（不是 NaN），与 PyTorch 相同。
+    * ``dropout_p``：以这个概率丢弃注意力权重（不看 training 标志：评估时请传 0，与 PyTorch 相同）。
+    * ``enable_gqa=True``：分组查询注意力，key/value 的头数（倒数第 3 维）可以是 query 的约数，
+      每个键值头被相邻的 Hq/Hk 个查询头共用。
+
+    English: softmax(Q Kᵀ·scale + mask) V. Boolean ``attn_mask``: True = take part in attention.
+    ``is_causal`` applies a top-left aligned causal mask (not together with ``attn_mask``). Fully masked
+    rows give zeros, as in PyTorch."""
+    op = "scaled_dot_product_attention"
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        _check_tensor(op, name, t)
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise AttentionShapeError(f"{op}: query, key and value must be at least 2-D (…, seq, features), got "
+                                  f"shapes {query.shape}, {key.shape} and {value.shape}")
+    if not query.dtype == key.dtype == value.dtype:
+        raise AttentionShapeError(f"{op}: query, key and value must have the same dtype, got {query.dtype}, "
+                                  f"{key.dtype} and {value.dtype}")
+    if query.dtype.kind != "f":
+        raise TypeError(f"{op}: expected floating point inputs, got dtype {query.dtype}")
+    if key.shape[-1] != query.shape[-1]:
+        raise AttentionShapeError(f"{op}: query and key must have the same number of features (last dim), got "
+                                  f"query {query.shape} and key {key.shape}")
+    if key.shape[-2] != value.shape[-2]:
+        raise AttentionShapeError(f"{op}: key and value must have the same sequence length (dim -2), got key "
+                                  f"{key.shape} and value {value.shape}")
+    if not isinstance(dropout_p, numbers.Real) or not 0 <= dropout_p <= 1:
+        raise TensorError(f"{op}: dropout_p must be between 0 and 1, got {dropout_p!r}")
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, numbers.Real)):
+        raise TypeError(f"{op}: scale must be a number or None, got {type(scale).__name__}")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(f"{op}: attn_mask and is_causal=True cannot both be given: is_causal builds the "
+                           "causal mask itself; to combine the two, fold the causal mask into attn_mask")
+    if enable_gqa:
+        key, value = _repeat_kv_heads(op, query, key, value)
+    L, S, E = query.shape[-2], key.shape[-2], query.shape[-1]
+    batch = _broadcast(op, "batch dims of query, key and value", query.shape[:-2], key.shape[:-2],
+                       value.shape[:-2])
+    s = 1.0 / math.sqrt(E) if scale is None else float(scale)
+    scores = query.matmul(key.transpose(-2, -1)) * s                      # (…, L, S)
+    if is_causal:
+        scores = _apply_mask(scores, _causal_keep(L, S, query), masked_when=False)
+    if attn_mask is not None:
+        _mask_is_bool(op, "attn_mask", attn_mask, query)
+        want = batch + (L, S)
+        if _broadcast(op, "attn_mask", attn_mask.shape, want) != want:
+            raise AttentionShapeError(f"{op}: attn_mask of shape {attn_mask.shape} does not broadcast to the "
+                                      f"attention weights' shape {want}")
+        scores = _apply_mask(scores, attn_mask, masked_when=False)       # 布尔：True = 保留
+    weights = _softmax_rows(scores, zero_dead_rows=True)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p, True)
+    return weights.matmul(value)
+
+
+def _broadcast(op, what, *shapes):
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise AttentionShapeError(f"{op}: {what} do not broadcast: " + ", ".join(map(str, shapes))) from None
+
+
+def _repeat_kv_heads(op, query, key, value):
+    """GQA：把 key/value 的每个头重复 Hq/Hk 次（相邻重复，同 repeat_interleave），头数就和 query 一样了。"""
+    if min(query.ndim, key.ndim, value.ndim) < 3:
+        raise AttentionShapeError(f"{op}: enable_gqa needs a heads dim (…, heads, seq, features), got shapes "
+                                  f"{query.shape}, {key.shape} and {value.shape}")
+    hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
+    if hk == 0 or hv == 0 or hq % hk or hq % hv:
+        raise AttentionShapeError(f"{op}: with enable_gqa the number of heads of key ({hk}) and value ({hv}) must "
+                                  f"divide the number of heads of query ({hq})")
+
+    def rep(t, r):
+        if r == 1:
+            return t
+        lead, (h, n, d) = t.shape[:-3], t.shape[-3:]
+        return t.unsqueeze(-3).expand(lead + (h, r, n, d)).reshape(lead + (h * r, n, d))
+
+    return rep(key, hq // hk), rep(value, hq // hv)
