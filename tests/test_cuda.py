@@ -389,3 +389,20 @@ def test_conv_transpose2d_and_conv1d_on_cuda_match_cpu():
         res.append([y.to("cpu").numpy(), z.to("cpu").numpy(), xt.grad.numpy(), wt.grad.numpy(), w1t.grad.numpy()])
     for a, b in zip(*res):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-4)
+
+
+def test_interpolate_on_cuda_matches_cpu():
+    rng = np.random.default_rng(0)
+    x3 = rng.standard_normal((2, 3, 5)).astype(np.float32)
+    x4 = rng.standard_normal((2, 3, 5, 4)).astype(np.float32)
+    res = []
+    for device in ("cpu", "cuda"):
+        a, b = (tg.tensor(v, requires_grad=True) for v in (x3, x4))
+        outs = [F.interpolate(a.to(device), size=8, mode="linear", align_corners=True),
+                F.interpolate(b.to(device), scale_factor=(1.5, 0.7), mode="bilinear"),
+                F.interpolate(b.to(device), size=(7, 9))]
+        sum(((o * o).sum() for o in outs[1:]), (outs[0] * outs[0]).sum()).backward()
+        assert all(o.device == device for o in outs)
+        res.append([o.to("cpu").numpy() for o in outs] + [a.grad.numpy(), b.grad.numpy()])
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

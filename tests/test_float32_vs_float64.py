@@ -334,6 +334,8 @@ EXTRA = [
     Extra("lstm_cell", lambda m, x, h, c: m(x, (h, c)), [(2, 3), (2, 4), (2, 4)], module=lambda: nn.LSTMCell(3, 4)),
     Extra("rnn_cell", lambda m, x, h: m(x, h), [(2, 3), (2, 4)], module=lambda: nn.RNNCell(3, 4)),
     Extra("gru_cell", lambda m, x, h: m(x, h), [(2, 3), (2, 4)], module=lambda: nn.GRUCell(3, 4)),
+    Extra("interpolate", lambda x: (F.interpolate(x, size=(7, 3), mode="bilinear"),
+                                    F.interpolate(x, scale_factor=1.5)), [IMG]),
 ]
 if tg.cuda.is_available():            # CPU -> CUDA -> CPU: the gradient is copied back, still float32
     EXTRA.append(Extra("to_device", lambda x: x.to("cuda").sin().to("cpu"), [(3, 4)]))

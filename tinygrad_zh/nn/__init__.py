@@ -25,3 +25,4 @@ from .conv import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, Adap
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell
 from . import parallel  # noqa: F401,E402  (tg.nn.parallel.DistributedDataParallel)
 from .attention import MultiheadAttention
+from .upsample import Upsample

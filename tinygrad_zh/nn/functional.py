@@ -976,3 +976,86 @@ def _repeat_kv_heads(op, query, key, value):
         return t.unsqueeze(-3).expand(lead + (h, r, n, d)).reshape(lead + (h * r, n, d))
 
     return rep(key, hq // hk), rep(value, hq // hv)
+
+
+# ---------------------------------------------------------------------------- interpolate / upsample
+_INTERP_LINEAR = {"linear": 3, "bilinear": 4}                 # 插值模式 → 它要求的输入维数
+_INTERP_OTHER = ("bicubic", "trilinear", "area", "nearest-exact")
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """缩放（上采样 / 下采样）最后 1–2 个空间维：输入 (N, C, L) 或 (N, C, H, W)（nearest 也可以 (N, C, D, H, W)）。
+
+    ``size``（输出的空间大小）与 ``scale_factor``（每维放大倍数，输出 = ⌊输入 · 倍数⌋）二选一。
+    mode: "nearest"（取最近的元素）、"linear"（3-D）、"bilinear"（4-D）；``align_corners=True`` 让输入、
+    输出的角点像素对齐（只有插值模式能用）。给了 scale_factor 而 ``recompute_scale_factor`` 不为 True 时，
+    坐标换算用 1/scale_factor（与 PyTorch 相同），否则用 输入长/输出长。"""
+    from ..ops.interpolate import Interpolate
+    op = "interpolate"
+    input = _as_tensor(input, op)
+    modes = ("nearest",) + tuple(_INTERP_LINEAR) + _INTERP_OTHER
+    if input.ndim not in (3, 4, 5) or mode not in modes:
+        raise NotImplementedError(f"{op}: only 3-D, 4-D and 5-D inputs (N, C, spatial...) are supported for the "
+                                  f"modes {' | '.join(modes)}; got a {input.ndim}-D input of shape "
+                                  f"{input.shape} and mode {mode!r}")
+    if align_corners is not None and mode not in ("linear", "bilinear", "bicubic", "trilinear"):
+        raise ValueError(f"{op}: align_corners option can only be set with the interpolating modes: "
+                         f"linear | bilinear | bicubic | trilinear (got mode {mode!r})")
+    dim, spatial = input.ndim - 2, tuple(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError(f"{op}: only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError(f"{op}: either size or scale_factor should be defined")
+    if size is not None:
+        sizes = tuple(size) if isinstance(size, (list, tuple)) else (size,) * dim
+        if len(sizes) != dim:
+            raise ValueError(f"{op}: input and output must have the same number of spatial dimensions, but got "
+                             f"input with spatial dimensions of {list(spatial)} and output size of {size!r}. "
+                             f"Please provide input tensor in (N, C, d1, d2, ...,dK) format and output size in "
+                             f"(o1, o2, ...,oK) format.")
+        try:
+            sizes = tuple(int(operator_index(s)) for s in sizes)
+        except TypeError:
+            raise TypeError(f"{op}: size must be an int or a sequence of ints, got {size!r}") from None
+        scales = (None,) * dim
+    else:
+        scales = tuple(scale_factor) if isinstance(scale_factor, (list, tuple)) else (scale_factor,) * dim
+        if len(scales) != dim:
+            raise ValueError(f"{op}: input and scale_factor must have the same number of spatial dimensions, "
+                             f"but got input with spatial dimensions of {list(spatial)} and scale_factor of "
+                             f"shape {scale_factor!r}. Please provide input tensor in (N, C, d1, d2, ...,dK) "
+                             f"format and scale_factor in (s1, s2, ...,sK) format.")
+        if not all(isinstance(s, numbers.Real) and not isinstance(s, bool) for s in scales):
+            raise TypeError(f"{op}: scale_factor must be a number or a sequence of numbers, got {scale_factor!r}")
+        scales = tuple(float(s) for s in scales)
+        sizes = tuple(math.floor(n * s) for n, s in zip(spatial, scales))     # 输出 = ⌊输入 · 倍数⌋
+    if recompute_scale_factor and size is not None:
+        raise ValueError(f"{op}: recompute_scale_factor is not meaningful with an explicit size.")
+    if recompute_scale_factor:
+        scales = (None,) * dim                     # 坐标换算改用 输入长/输出长
+    if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+        raise ValueError(f"{op}: anti-alias option is restricted to bilinear and bicubic modes and requires a "
+                         f"4-D tensor as input, got mode {mode!r} and a {input.ndim}-D input")
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias=True (mode {mode!r}) is not supported; "
+                                  "use antialias=False")
+    if mode in _INTERP_OTHER:
+        raise NotImplementedError(f"{op}: mode {mode!r} is not supported; supported modes: 'nearest', "
+                                  "'linear' (3-D input), 'bilinear' (4-D input)")
+    if mode in _INTERP_LINEAR and input.ndim != _INTERP_LINEAR[mode]:
+        raise NotImplementedError(f"{op}: got {input.ndim}-D input of shape {input.shape}, but {mode} mode needs "
+                                  f"{_INTERP_LINEAR[mode]}-D input")
+    if min(spatial + sizes) <= 0:
+        raise RuntimeError(f"{op}: input and output sizes should be greater than 0, but got input spatial size "
+                           f"{spatial} and output size {sizes}")
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"{op}: mode {mode!r} needs a floating point input, got dtype {input.dtype}")
+    return Interpolate.apply(input, sizes=sizes, scales=scales, mode=mode, align_corners=bool(align_corners))
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """已弃用（与 PyTorch 相同）：请用 ``interpolate``；参数与结果都一样。"""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
