@@ -38,18 +38,7 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
-        for arg, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if not isinstance(v, numbers.Integral) or v <= 0:
-                raise TensorError(f"Conv2d: {arg} must be a positive int, got {v!r}")
-        if in_channels % groups:
-            raise TensorError(f"Conv2d: in_channels must be divisible by groups (got {in_channels} and {groups})")
-        if out_channels % groups:
-            raise TensorError(f"Conv2d: out_channels must be divisible by groups (got {out_channels} and {groups})")
-        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
-            raise TensorError(f"Conv2d: padding_mode must be one of 'zeros', 'reflect', 'replicate' or "
-                             f"'circular', got {padding_mode!r}")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"Conv2d: padding_mode={padding_mode!r} is not supported (only 'zeros')")
+        _check_channels("Conv2d", in_channels, out_channels, groups, padding_mode)
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d")
         self.stride = _pair(stride, "stride", "Conv2d")

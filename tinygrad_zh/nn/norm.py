@@ -15,6 +15,20 @@ from .module import Module, size_arg
 from ..errors import TensorError
 
 
+def _affine_parameters(module, shape, affine, bias, dtype, device):
+    """LayerNorm / GroupNorm 的仿射参数 γ（weight，初值 1）和 β（bias，初值 0）；不要的登记为 None。"""
+    module.register_parameter("weight", init.empty_parameter(shape, dtype, device) if affine else None)
+    module.register_parameter("bias", init.empty_parameter(shape, dtype, device) if affine and bias else None)
+    _reset_affine(module)
+
+
+def _reset_affine(module):
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """对最后 len(normalized_shape) 维归一化：(x − μ)/√(σ² + ε)·γ + β，γ 初始为 1，β 初始为 0。"""
 
@@ -23,22 +37,10 @@ class LayerNorm(Module):
         ns = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
         self.normalized_shape = tuple(int(n) for n in ns)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = init.empty_parameter(self.normalized_shape, dtype, device)
-            if bias:
-                self.bias = init.empty_parameter(self.normalized_shape, dtype, device)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, dtype, device)
 
     def reset_parameters(self):
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -148,22 +150,10 @@ class GroupNorm(Module):
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
                              f"({num_groups})")
         self.eps, self.affine = eps, affine
-        if affine:
-            self.weight = init.empty_parameter((self.num_channels,), dtype, device)
-            if bias:
-                self.bias = init.empty_parameter((self.num_channels,), dtype, device)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _affine_parameters(self, (self.num_channels,), affine, bias, dtype, device)
 
     def reset_parameters(self):
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
