@@ -298,6 +298,8 @@ class Log(Function):
 
 
 class Log1p(Function):
+    """log(1 + x)，x 接近 0 时比 log(1 + x) 直接算更精确。"""
+
     def forward(self, a):
         self.a = a
         return array_module(a).log1p(a)
@@ -308,6 +310,8 @@ class Log1p(Function):
 
 
 class Expm1(Function):
+    """eˣ − 1，x 接近 0 时比 exp(x) − 1 更精确。"""
+
     def forward(self, a):
         self.out = array_module(a).expm1(a)
         return self.out

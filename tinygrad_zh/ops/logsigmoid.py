@@ -12,6 +12,8 @@ from ..backend import array_module
 
 
 class LogSigmoid(Function):
+    """log σ(x) = −softplus(−x)，对很大的 |x| 也不溢出。"""
+
     def forward(self, a):
         xp = array_module(a)
         e = xp.exp(-xp.abs(a))                       # e^{−|x|} ∈ (0, 1]

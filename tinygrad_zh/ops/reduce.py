@@ -191,6 +191,8 @@ def _reverse_cumsum(xp, g, dim):
 
 
 class CumSum(Function):
+    """沿 dim 的前缀和：yᵢ = x₀ + … + xᵢ。"""
+
     def forward(self, a, dim):
         self.dim = dim
         return array_module(a).cumsum(a, axis=dim)
@@ -201,6 +203,8 @@ class CumSum(Function):
 
 
 class CumProd(Function):
+    """沿 dim 的前缀积：yᵢ = x₀ · … · xᵢ（输入里有 0 时反向也精确）。"""
+
     def forward(self, a, dim):
         xp = array_module(a)
         self.a, self.dim = a, dim
